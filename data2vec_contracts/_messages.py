@@ -1,0 +1,90 @@
+"""Every error message of the package is built here, from a structured :class:`Violation`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Violation", "describe_value", "render"]
+
+_MAX_ITEMS = 6
+
+
+@dataclass(frozen=True)
+class Violation:
+    """The facts of one contract violation; :func:`render` turns them into the message.
+
+    ``problem`` is one of: ``dimension``, ``rank``, ``dtype``, ``type``, ``length``, ``constraint``.
+    """
+
+    function: str
+    field: str
+    problem: str
+    expected: str
+    actual: str
+    contract: str | None = None
+    value: str | None = None
+    dimension: str | None = None
+    bound_by: str | None = None
+    declared: str | None = None
+    bindings: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    hint: str | None = None
+
+
+def describe_value(value: object) -> str:
+    """A short description of any value: tensors print as dtype and shape, never their data."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        dt = str(dtype).replace("torch.", "")
+        kind = type(value).__name__
+        device = getattr(value, "device", None)
+        where = f", device={device.type}" if device is not None and device.type not in ("cpu",) else ""
+        return f"{kind}({dt}, shape={tuple(int(s) for s in shape)}{where})"
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        kind = type(value).__name__
+        items = ", ".join(describe_value(v) for v in value[:_MAX_ITEMS])
+        more = f", ... ({len(value)} items)" if len(value) > _MAX_ITEMS else ""
+        return f"{kind}[{items}{more}]" if kind == "list" else f"({items}{more}{',' if len(value) == 1 else ''})"
+    if isinstance(value, (int, float, bool, str)):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"<{type(value).__module__}.{type(value).__qualname__} object>"
+
+
+def _headline(v: Violation) -> str:
+    if v.problem == "dimension":
+        return f"Shape contract violated: dimension {v.dimension} of {v.field}."
+    if v.problem == "constraint":
+        return f"Shape contract violated: {v.field} breaks a constraint on {v.dimension}."
+    return f"Shape contract violated: {v.problem} of {v.field}."
+
+
+def render(v: Violation) -> str:
+    """Render a violation as aligned lines in the style of GPflow's check_shapes."""
+    lines = [_headline(v), f"  Function: {v.function}"]
+    if v.declared:
+        lines.append(f"    Declared: {v.declared}")
+    lines.append(f"    {v.field[0].upper()}{v.field[1:]}")
+    if v.contract:
+        lines.append(f"      Contract: {v.contract}")
+    if v.value is not None:
+        lines.append(f"      Actual value: {v.value}")
+    label = f"Dimension {v.dimension}" if v.problem == "dimension" else v.problem.capitalize()
+    lines.append(f"      {label}: expected {v.expected}, actual {v.actual}")
+    if v.bound_by:
+        lines.append(f"      {v.dimension} was bound by: {v.bound_by}")
+    others = [(k, b) for k, b in v.bindings.items() if k != v.dimension]
+    if others:
+        width = max(len(k) for k, _ in others)
+        shown = [str(value) if not isinstance(value, tuple) else str(tuple(value)) for _, (value, _s) in others]
+        vwidth = max(len(s) for s in shown)
+        lines.append("    Other bindings:")
+        for (name, (_, source)), text in zip(others, shown):
+            lines.append(f"      {name.ljust(width)} = {text.ljust(vwidth)}  ({source})")
+    if v.hint:
+        lines.append(f"  Hint: {v.hint}")
+    return "\n".join(lines)

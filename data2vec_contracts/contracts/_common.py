@@ -1,0 +1,61 @@
+"""Output rules shared by the three modalities: hidden_states, attentions, loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jaxtyping import Float
+from torch import Tensor
+
+from ._model import ABSENT, EMPTY, NONE, TUPLE, Call, Out, tensor
+
+__all__ = ["attentions", "config_dim", "hidden_states", "loss"]
+
+
+def config_dim(config: Any, field: str) -> tuple[int, str]:
+    value = getattr(config, field)
+    return int(value), f"config.{field}"
+
+
+def hidden_states(
+    call: Call, annotation: Any, *, selectable: bool, list_on_selection: bool = False, variable: bool = False
+) -> Out:
+    """``output_hidden_states``: None, all L+1 states, or (transformers 5.x) an index selection."""
+    flag = call.flag("output_hidden_states")
+    if not flag:
+        return ABSENT
+    spec = tensor(annotation).spec
+    n = int(call.config.num_hidden_layers) + 1
+    why = f"L+1 with config.num_hidden_layers={n - 1}"
+    if variable:
+        return Out(TUPLE, spec, length=-1, max_length=n, why=f"at most {why}; layerdrop in training mode",
+                   containers=(tuple, list))
+    if not selectable or isinstance(flag, bool):
+        return Out(TUPLE, spec, length=n, why=why)
+    selected = [flag] if isinstance(flag, int) else list(flag)
+    present = frozenset(i % n for i in selected if -n <= i < n)
+    containers: tuple[type, ...] = (list,) if list_on_selection else (tuple,)
+    return Out(TUPLE, spec, length=n, present=present, containers=containers,
+               why=f"{why}, selected {sorted(present)}")
+
+
+def attentions(call: Call, annotation: Any, *, sdpa_nones: bool = False, variable: bool = False) -> Out:
+    """``output_attentions``: L maps with eager attention; ``()`` (text, audio) or L Nones (vision) otherwise."""
+    if not call.flag("output_attentions"):
+        return ABSENT
+    n = int(call.config.num_hidden_layers)
+    if call.attn != "eager":
+        why = f"attn_implementation={call.attn!r} returns no attention weights"
+        if sdpa_nones:
+            return Out(TUPLE, None, length=n, why=why)
+        return Out(EMPTY, why=why)
+    spec = tensor(annotation).spec
+    if variable:
+        return Out(TUPLE, spec, length=-1, max_length=n, why="layerdrop in training mode")
+    return Out(TUPLE, spec, length=n, why=f"L with config.num_hidden_layers={n}")
+
+
+def loss(call: Call, *labels: str) -> Out:
+    if any(call.given(name) for name in labels):
+        return tensor(Float[Tensor, ""], "labels were given")
+    return Out(NONE, why="no labels given")

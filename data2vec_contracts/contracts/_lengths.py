@@ -1,0 +1,88 @@
+"""The derived lengths of Data2Vec, with the config fields they read.
+
+Audio frames come from the conv feature encoder (no padding): ``T = (S - R)//P + 1`` for
+``S >= R``, where ``R`` is the receptive field and ``P`` the product of the strides. The adapter
+(Conv1d with padding 1 and GLU) maps ``T -> (T + 2 - k)//s + 1`` per layer. Vision has
+``1 + (H//p)(W//p)`` tokens. Text positions start at ``pad_token_id + 1``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "adapter_frames",
+    "max_text_length",
+    "num_frames",
+    "num_tokens",
+    "receptive_field",
+    "segmentation_size",
+    "xvector_frames",
+]
+
+
+def _conv(config: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return tuple(int(k) for k in config.conv_kernel), tuple(int(s) for s in config.conv_stride)
+
+
+def receptive_field(config: Any) -> tuple[int, int]:
+    """``(R, P)``: the fewest samples that give one frame, and the samples per frame step."""
+    kernels, strides = _conv(config)
+    r, jump = kernels[0], strides[0]
+    for k, s in zip(kernels[1:], strides[1:]):
+        r += (k - 1) * jump
+        jump *= s
+    return r, math.prod(strides)
+
+
+def num_frames(config: Any, samples: int) -> int:
+    """Frames T the conv feature encoder makes from ``samples`` audio samples (0 below the receptive field)."""
+    t = int(samples)
+    for k, s in zip(*_conv(config)):
+        if t < k:
+            return 0
+        t = (t - k) // s + 1
+    return t
+
+
+def adapter_frames(config: Any, frames: int) -> int:
+    """Frames T' after the adapter (``add_adapter=True``); ``frames`` itself without one."""
+    if not getattr(config, "add_adapter", False):
+        return int(frames)
+    t = int(frames)
+    for _ in range(int(config.num_adapter_layers)):
+        t = (t + 2 - int(config.adapter_kernel_size)) // int(config.adapter_stride) + 1
+    return t
+
+
+def xvector_frames(config: Any, frames: int) -> int:
+    """Frames left after the XVector TDNN layers (dilated, unpadded convolutions)."""
+    return int(frames) - sum(int(d) * (int(k) - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
+
+
+def num_tokens(config: Any, height: int, width: int) -> int:
+    """Vision tokens: the CLS token plus one per patch, ``1 + (H//p)(W//p)``."""
+    p = _patch(config)
+    return 1 + (int(height) // p) * (int(width) // p)
+
+
+def segmentation_size(config: Any) -> int:
+    """Side of the segmentation logits: ``4 * (image_size // patch_size)``, whatever the input size."""
+    return 4 * (_image_size(config) // _patch(config))
+
+
+def max_text_length(config: Any) -> int:
+    """The longest text input: ``max_position_embeddings - pad_token_id - 1`` (positions start after pad)."""
+    pad = config.pad_token_id if config.pad_token_id is not None else 0
+    return int(config.max_position_embeddings) - int(pad) - 1
+
+
+def _patch(config: Any) -> int:
+    p = config.patch_size
+    return int(p[0] if isinstance(p, (tuple, list)) else p)
+
+
+def _image_size(config: Any) -> int:
+    s = config.image_size
+    return int(s[0] if isinstance(s, (tuple, list)) else s)

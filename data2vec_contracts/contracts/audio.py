@@ -1,0 +1,193 @@
+"""Contracts of the five Data2VecAudio classes (waveform -> conv feature encoder -> transformer).
+
+Symbols: B batch, S samples, T frames (conv stack), Ta frames after the adapter, Tx frames after
+the XVector TDNN, D hidden_size, Dp output size (output_hidden_size with an adapter, else D),
+F conv_dim[-1], V vocab_size, K num_labels, X xvector_output_dim, heads num_attention_heads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jaxtyping import Bool, Float, Int, Shaped
+from torch import Tensor
+
+from .._checking import Constraint, Rule
+from ._common import attentions, config_dim, hidden_states, loss
+from ._lengths import adapter_frames, num_frames, receptive_field, xvector_frames
+from ._model import Call, ModelContract, Out, param_dtype, tensor
+
+__all__ = ["AUDIO_CONTRACTS"]
+
+_INPUTS: dict[str, Any] = {
+    "input_values": Float[Tensor, "B S"],
+    "attention_mask": Shaped[Tensor, "B S"],
+}
+
+
+def _dims(config: Any) -> dict[str, tuple[int, str]]:
+    dims = {
+        "D": config_dim(config, "hidden_size"),
+        "F": (int(config.conv_dim[-1]), "config.conv_dim[-1]"),
+        "V": config_dim(config, "vocab_size"),
+        "K": config_dim(config, "num_labels"),
+        "X": config_dim(config, "xvector_output_dim"),
+        "heads": config_dim(config, "num_attention_heads"),
+    }
+    dims["Dp"] = config_dim(config, "output_hidden_size") if config.add_adapter else dims["D"]
+    return dims
+
+
+def _variable(call: Call) -> bool:
+    """In training mode layerdrop skips layers at random, so lengths are not fixed."""
+    return call.training and float(getattr(call.config, "layerdrop", 0.0)) > 0.0
+
+
+def _rules(config: Any, call: Call) -> dict[str, Rule]:
+    r, p = receptive_field(config)
+    kernels = tuple(config.conv_kernel)
+    strides = tuple(config.conv_stride)
+    dropped = sum(int(d) * (int(k) - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
+    rules = {
+        "T": Rule(
+            "T", ("S",), lambda v: num_frames(config, v["S"]), f"(S - {r})//{p} + 1",
+            f"conv stack config.conv_kernel={kernels}, config.conv_stride={strides}",
+        ),
+        "Tx": Rule(
+            "Tx", ("T",), lambda v: xvector_frames(config, v["T"]),
+            f"T - {dropped}",
+            f"config.tdnn_kernel={tuple(config.tdnn_kernel)}, config.tdnn_dilation={tuple(config.tdnn_dilation)}",
+        ),
+    }
+    if config.add_adapter and not _variable(call):
+        k, s, n = config.adapter_kernel_size, config.adapter_stride, config.num_adapter_layers
+        rules["Ta"] = Rule(
+            "Ta", ("T",), lambda v: adapter_frames(config, v["T"]), f"(T + 2 - {k})//{s} + 1, {n} times",
+            f"adapter config.adapter_kernel_size={k}, config.adapter_stride={s}, config.num_adapter_layers={n}",
+        )
+    return rules
+
+
+def _constraints(call: Call) -> list[Constraint]:
+    config = call.config
+    r, _ = receptive_field(config)
+    found: list[Constraint] = [
+        Constraint(
+            ("S",), lambda v: v["S"] >= r, f"S >= {r} (the receptive field of the conv stack)",
+            "argument input_values",
+            hint=f"audio shorter than the receptive field makes no frame: pad every waveform to at least {r} samples.",
+        )
+    ]
+    values = call.args.get("input_values")
+    want = param_dtype(call.model) if call.model is not None else None
+    if want is not None and values is not None and getattr(values, "dtype", want) != want:
+        have = str(values.dtype).replace("torch.", "")
+        need = str(want).replace("torch.", "")
+        found.append(
+            Constraint(
+                ("S",), lambda v: False, f"dtype {need} (the model's parameter dtype)", "argument input_values",
+                hint=f"Data2Vec audio does not cast its input: call model(input_values.to({want})); got {have}.",
+            )
+        )
+    return found
+
+
+def _xvector_constraints(call: Call) -> list[Constraint]:
+    return [
+        *_constraints(call),
+        Constraint(
+            ("Tx",), lambda v: v["Tx"] >= 2, "Tx >= 2 frames after the TDNN (std of one frame is NaN)",
+            "argument input_values",
+            hint="the waveform is too short for ForXVector: the TDNN drops frames and pooling needs at least 2.",
+        ),
+    ]
+
+
+def _common(call: Call, *, head: bool) -> dict[str, Out]:
+    """``head``: the classification heads compute hidden states themselves and return an index
+    selection as a list (the base model and CTC return a tuple)."""
+    variable = _variable(call)
+    return {
+        "hidden_states": hidden_states(
+            call, Float[Tensor, "B T D"], selectable=True, list_on_selection=head, variable=variable
+        ),
+        "attentions": attentions(call, Float[Tensor, "B heads T T"], variable=variable),
+    }
+
+
+def _frames_after_adapter(call: Call) -> str:
+    return "Ta" if call.config.add_adapter else "T"
+
+
+def _model(call: Call) -> dict[str, Out]:
+    ta = _frames_after_adapter(call)
+    return {
+        "last_hidden_state": tensor(Float[Tensor, f"B {ta} Dp"]),
+        "extract_features": tensor(Float[Tensor, "B T F"]),
+        **_common(call, head=False),
+    }
+
+
+def _ctc(call: Call) -> dict[str, Out]:
+    ta = _frames_after_adapter(call)
+    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, f"B {ta} V"]), **_common(call, head=False)}
+
+
+def _seq(call: Call) -> dict[str, Out]:
+    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, "B K"]), **_common(call, head=True)}
+
+
+def _frame(call: Call) -> dict[str, Out]:
+    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, "B T K"]), **_common(call, head=True)}
+
+
+def _xvector(call: Call) -> dict[str, Out]:
+    return {
+        "loss": loss(call, "labels"),
+        "logits": tensor(Float[Tensor, "B X"]),
+        "embeddings": tensor(Float[Tensor, "B X"]),
+        **_common(call, head=True),
+    }
+
+
+def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
+              constraints: Any = _constraints) -> ModelContract:
+    return ModelContract(
+        class_name=f"Data2VecAudio{name}",
+        modality="audio",
+        fields=fields,
+        inputs=inputs,
+        outputs=outputs,
+        config_dims=_dims,
+        rules=_rules,
+        constraints=constraints,
+        first_input="input_values",
+        summary=summary,
+    )
+
+
+_HEAD_FIELDS = ("loss", "logits", "hidden_states", "attentions")
+
+AUDIO_CONTRACTS = (
+    _contract(
+        "Model",
+        ("last_hidden_state", "extract_features", "hidden_states", "attentions"),
+        {**_INPUTS, "mask_time_indices": Bool[Tensor, "B T"]},
+        _model,
+        "(B, S) samples -> (B, T', D') frames and (B, T, F) conv features",
+    ),
+    _contract("ForCTC", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B Lt"]}, _ctc,
+              "(B, S) -> (B, T', V) CTC logits"),
+    _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, " B"]}, _seq,
+              "(B, S) -> (B, K) logits (masked mean over frames)"),
+    _contract("ForAudioFrameClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B T K"]},
+              _frame, "(B, S) -> (B, T, K) frame logits; labels (B, T, K)"),
+    _contract(
+        "ForXVector",
+        ("loss", "logits", "embeddings", "hidden_states", "attentions"),
+        {**_INPUTS, "labels": Int[Tensor, " B"]},
+        _xvector,
+        "(B, S) -> (B, X) logits and embeddings, X = xvector_output_dim",
+        constraints=_xvector_constraints,
+    ),
+)
