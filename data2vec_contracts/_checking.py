@@ -69,6 +69,8 @@ class Constraint:
     field: str
     hint: str | None = None
     error: type[Exception] = ShapeContractError
+    problem: str = "constraint"
+    actual: str | None = None
 
 
 def _axis_source(src: object) -> str:
@@ -195,14 +197,18 @@ class Scope:
         __tracebackhide__ = True
         for c in constraints:
             if all(d in self.values for d in c.deps) and not c.holds(self.values):
-                actual = ", ".join(f"{d}={self.values[d]}" for d in c.deps)
+                actual = c.actual or ", ".join(f"{d}={self.values[d]}" for d in c.deps)
+                if len(c.deps) == 1:
+                    bound_by: str | None = self.source_text(c.deps[0])
+                else:
+                    bound_by = "; ".join(f"{d}: {self.source_text(d)}" for d in c.deps) or None
                 self.fail(
                     c.field,
-                    "constraint",
+                    c.problem,
                     c.expected,
                     actual,
-                    dimension=", ".join(c.deps),
-                    bound_by="; ".join(f"{d}: {self.source_text(d)}" for d in c.deps),
+                    dimension=", ".join(c.deps) or None,
+                    bound_by=bound_by,
                     hint=c.hint,
                     error=c.error,
                 )

@@ -85,8 +85,9 @@ def _constraints(call: Call) -> list[Constraint]:
         need = str(want).replace("torch.", "")
         found.append(
             Constraint(
-                ("S",), lambda v: False, f"dtype {need} (the model's parameter dtype)", "argument input_values",
-                hint=f"Data2Vec audio does not cast its input: call model(input_values.to({want})); got {have}.",
+                (), lambda v: False, f"{need} (the model's parameter dtype)", "argument input_values",
+                hint=f"Data2Vec audio does not cast its input: call model(input_values.to({want})).",
+                problem="dtype", actual=have,
             )
         )
     return found

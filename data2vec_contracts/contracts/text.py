@@ -64,7 +64,7 @@ def _constraints(call: Call) -> list[Constraint]:
             lambda v: v["N"] <= limit,
             f"N <= {limit} (config.max_position_embeddings={config.max_position_embeddings} - "
             f"config.pad_token_id={config.pad_token_id} - 1)",
-            "the token axis",
+            "argument input_ids" if call.given("input_ids") else "argument inputs_embeds",
             hint=(
                 f"the sequence is longer than the position table: positions start at pad_token_id + 1, "
                 f"so at most {limit} tokens fit; truncate (tokenizer(..., truncation=True, max_length={limit}))."
