@@ -75,6 +75,9 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
     s = values.get("S")
     if isinstance(s, int) and actual == s and expected != s and s > expected:
         return HINTS["sample_mask"]
+    frames = (v.dimension or "") in {"T", "Ta", "frames"} or "frame" in (v.dimension or "").lower()
+    if frames and "mask" in field and actual > expected:
+        return HINTS["sample_mask"]
     c, b = values.get("C"), values.get("B")
     if isinstance(c, int) and isinstance(b, int) and c > 1 and actual == b * c and expected == b:
         return HINTS["flattened"]
