@@ -1,0 +1,314 @@
+"""Nothing leaks: patched forwards are restored exactly, and threads keep separate bindings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import torch
+import transformers
+from jaxtyping import Float
+from torch import Tensor
+
+from data2vec_contracts import ShapeContractError, checked, contract, enforce, is_checked, unchecked
+from data2vec_contracts._instrument import data2vec_classes
+
+TEXT = {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "intermediate_size": 37, "max_position_embeddings": 64}
+AUDIO = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37,
+         "conv_dim": (16, 16, 16), "conv_kernel": (5, 3, 3), "conv_stride": (4, 2, 2), "num_conv_pos_embeddings": 3,
+         "num_conv_pos_embedding_groups": 2, "tdnn_dim": (16, 16, 16), "xvector_output_dim": 12,
+         "classifier_proj_size": 8, "vocab_size": 20}
+VISION = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37,
+          "image_size": 32, "patch_size": 8, "out_indices": (1, 2, 2, 3)}
+CLASSES = sorted(data2vec_classes())
+
+
+class Boom(Exception):
+    pass
+
+
+def originals() -> dict[str, Any]:
+    return {name: cls.__dict__["forward"] for name, cls in data2vec_classes().items()}
+
+
+@pytest.fixture
+def pristine() -> Iterator[dict[str, Any]]:
+    """The forwards as transformers defined them; the test fails if any is not restored."""
+    before = originals()
+    assert not any(hasattr(fn, "__data2vec_contract__") for fn in before.values())
+    yield before
+    assert originals() == before
+    for name, fn in originals().items():
+        assert fn is before[name], name
+
+
+def assert_restored(before: dict[str, Any]) -> None:
+    for name, cls in data2vec_classes().items():
+        assert cls.__dict__["forward"] is before[name], name
+
+
+def assert_patched(before: dict[str, Any]) -> None:
+    for name, cls in data2vec_classes().items():
+        fn = cls.__dict__["forward"]
+        assert fn is not before[name], name
+        assert fn.__data2vec_contract__[1] is before[name], name
+
+
+def text_model(cls: str = "Data2VecTextModel", **kw: Any) -> Any:
+    config = transformers.Data2VecTextConfig(**TEXT, **kw)
+    return getattr(transformers, cls)(config).eval()
+
+
+def audio_model() -> Any:
+    return transformers.Data2VecAudioModel(transformers.Data2VecAudioConfig(**AUDIO)).eval()
+
+
+def vision_model() -> Any:
+    return transformers.Data2VecVisionModel(transformers.Data2VecVisionConfig(**VISION)).eval()
+
+
+def ids(batch: int, n: int) -> Tensor:
+    return torch.randint(2, 99, (batch, n))
+
+
+# -- enforce() ------------------------------------------------------------------------------------
+def test_enforce_restores_every_class_on_normal_exit(pristine: dict[str, Any]) -> None:
+    with enforce():
+        assert_patched(pristine)
+        assert is_checked(text_model())
+    assert_restored(pristine)
+    assert not is_checked(text_model())
+
+
+def fail_inside_enforce(before: dict[str, Any]) -> None:
+    with enforce():
+        assert_patched(before)
+        raise Boom
+
+
+def fail_inside_nested_enforce(before: dict[str, Any]) -> None:
+    with enforce():
+        with pytest.raises(ValueError, match="inner"), enforce():
+            raise ValueError("inner")
+        assert_patched(before)
+        raise Boom
+
+
+def test_enforce_restores_every_class_after_an_exception(pristine: dict[str, Any]) -> None:
+    with pytest.raises(Boom):
+        fail_inside_enforce(pristine)
+    assert_restored(pristine)
+
+
+def test_enforce_restores_after_a_contract_violation_inside(pristine: dict[str, Any]) -> None:
+    model = text_model()
+    with pytest.raises(ShapeContractError), enforce():
+        model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
+    assert_restored(pristine)
+    model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))  # unchecked again: no error
+
+
+def test_nested_enforce_patches_once_and_restores_at_the_outer_exit(pristine: dict[str, Any]) -> None:
+    with enforce():
+        patched = originals()
+        with enforce():
+            assert originals() == patched
+            for name, fn in originals().items():
+                assert fn is patched[name], name
+        assert_patched(pristine)
+        for name, fn in originals().items():
+            assert fn is patched[name], name
+    assert_restored(pristine)
+
+
+def test_nested_enforce_with_an_exception_in_the_inner_block(pristine: dict[str, Any]) -> None:
+    with pytest.raises(Boom):
+        fail_inside_nested_enforce(pristine)
+    assert_restored(pristine)
+
+
+def test_enforce_checks_inside_and_not_after(pristine: dict[str, Any]) -> None:
+    model = text_model()
+    bad = {"input_ids": ids(2, 7), "attention_mask": torch.ones(2, 6, dtype=torch.long)}
+    with enforce(), pytest.raises(ShapeContractError) as info:
+        model(**bad)
+    assert info.value.dimension == "N"
+    assert info.value.field == "argument attention_mask"
+    model(**bad)
+
+
+# -- checked() / unchecked() ----------------------------------------------------------------------
+@pytest.mark.parametrize("build", [text_model, audio_model, vision_model], ids=["text", "audio", "vision"])
+def test_unchecked_removes_the_instance_attribute(pristine: dict[str, Any], build: Callable[[], Any]) -> None:
+    model = build()
+    assert "forward" not in model.__dict__
+    assert checked(model) is model
+    assert "forward" in model.__dict__
+    assert is_checked(model)
+    assert type(model).__dict__["forward"] is pristine[type(model).__name__]
+    assert unchecked(model) is model
+    assert "forward" not in model.__dict__
+    assert not is_checked(model)
+    assert model.forward.__func__ is pristine[type(model).__name__]
+
+
+def test_unchecked_after_a_violation_restores_the_model(pristine: dict[str, Any]) -> None:
+    model = checked(text_model())
+    with pytest.raises(ShapeContractError):
+        model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
+    unchecked(model)
+    assert "forward" not in model.__dict__
+    model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
+
+
+def test_checked_twice_then_unchecked_once_leaves_nothing(pristine: dict[str, Any]) -> None:
+    model = checked(checked(text_model()))
+    assert model.forward.__func__.__data2vec_contract__[1] is pristine["Data2VecTextModel"]
+    unchecked(model)
+    assert "forward" not in model.__dict__
+    assert not is_checked(model)
+
+
+def test_checked_inside_enforce_wraps_the_original_and_survives_the_exit(pristine: dict[str, Any]) -> None:
+    with enforce():
+        model = checked(text_model())
+        assert model.forward.__func__.__data2vec_contract__[1] is pristine["Data2VecTextModel"]
+    assert_restored(pristine)
+    assert is_checked(model)
+    with pytest.raises(ShapeContractError):
+        model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
+    unchecked(model)
+    assert not is_checked(model)
+
+
+def test_unchecked_leaves_a_users_own_instance_forward(pristine: dict[str, Any]) -> None:
+    model = text_model()
+
+    def own(*args: Any, **kwargs: Any) -> str:
+        return "mine"
+
+    model.forward = own
+    unchecked(model)
+    assert model.__dict__["forward"] is own
+
+
+def test_unchecked_output_equals_the_plain_model(pristine: dict[str, Any]) -> None:
+    torch.manual_seed(0)
+    model = text_model()
+    x = ids(2, 7)
+    plain = model(input_ids=x).last_hidden_state
+    with_checks = checked(model)(input_ids=x).last_hidden_state
+    without = unchecked(model)(input_ids=x).last_hidden_state
+    assert torch.equal(plain, with_checks)
+    assert torch.equal(plain, without)
+
+
+# -- threads ------------------------------------------------------------------------------------
+THREADS = 8
+
+
+def run_threads(work: Callable[[int], None]) -> list[BaseException]:
+    """Run ``work(i)`` in 8 threads released together; return the errors they raised."""
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return errors
+
+
+def violation_of(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, ...] | None:
+    """What ``fn(*args, **kwargs)`` violated: (field, dimension, expected, actual, bound B), or None."""
+    try:
+        fn(*args, **kwargs)
+    except ShapeContractError as exc:
+        v = exc.violation
+        assert v is not None
+        return (v.field, v.dimension, v.expected, v.actual, v.bindings.get("B", (None,))[0])
+    return None
+
+
+@contract
+def masked_mean(x: Float[Tensor, "B N D"], mask: Float[Tensor, "B N"]) -> Float[Tensor, "B D"]:
+    weights = mask.unsqueeze(-1)
+    return (x * weights).sum(1) / weights.sum(1).clamp(min=1)
+
+
+@contract
+def lying(x: Float[Tensor, "B N"], n: int) -> Float[Tensor, "B N"]:
+    """Returns n columns, which breaks the contract whenever n differs from N."""
+    return x.new_zeros(x.shape[0], n)
+
+
+def test_contract_functions_keep_separate_bindings_in_8_threads() -> None:
+    outcomes: dict[int, list[str]] = {i: [] for i in range(THREADS)}
+
+    def work(i: int) -> None:
+        for r in range(40):
+            b, n, d = 1 + i, 3 + i + r % 5, 4 + 2 * i
+            out = masked_mean(torch.randn(b, n, d), torch.ones(b, n))
+            assert out.shape == (b, d)
+            assert lying(torch.zeros(b, n), n).shape == (b, n)
+            if (i + r) % 3 == 0:  # every thread also makes a real mistake, sometimes
+                found = violation_of(lying, torch.zeros(b, n), n + 1 + i)
+                outcomes[i].append(found == ("return value", "N", str(n), str(n + 1 + i), b))
+
+    errors = run_threads(work)
+    assert errors == []
+    for i in range(THREADS):
+        expected = sum(1 for r in range(40) if (i + r) % 3 == 0)
+        assert outcomes[i] == [True] * expected, i
+
+
+def test_one_checked_model_keeps_separate_bindings_in_8_threads() -> None:
+    model = checked(text_model())
+    results: dict[int, list[str]] = {i: [] for i in range(THREADS)}
+
+    def work(i: int) -> None:
+        for r in range(6):
+            b, n = 1 + i % 3, 4 + i + r
+            out = model(input_ids=ids(b, n), output_hidden_states=True)
+            assert out.last_hidden_state.shape == (b, n, 32)
+            assert len(out.hidden_states) == 3
+            if r % 2 == i % 2:
+                found = violation_of(model, input_ids=ids(b, n), attention_mask=torch.ones(b, n + 1, dtype=torch.long))
+                results[i].append(found == ("argument attention_mask", "N", str(n), str(n + 1), b))
+
+    errors = run_threads(work)
+    assert errors == []
+    assert all(results[i] == [True] * 3 for i in range(THREADS)), results
+
+
+def test_first_calls_of_a_model_contract_race_safely() -> None:
+    """The lazily built input specs of a contract are complete for every thread, even on the first call."""
+    from data2vec_contracts.contracts import CONTRACTS
+
+    contract_ = CONTRACTS["Data2VecTextForTokenClassification"]
+    model = checked(text_model("Data2VecTextForTokenClassification", num_labels=3))
+    found: dict[int, tuple[Any, ...] | None] = {}
+
+    def work(i: int) -> None:
+        b, n = 2, 5 + i
+        found[i] = violation_of(model, input_ids=ids(b, n), labels=torch.zeros(b, n + 1, dtype=torch.long))
+
+    for _ in range(5):
+        contract_._input_specs.clear()
+        found.clear()
+        assert run_threads(work) == []
+        assert found == {i: ("argument labels", "N", str(5 + i), str(6 + i), 2) for i in range(THREADS)}
