@@ -1,0 +1,92 @@
+"""The vision pipeline on a tiny random-weight Data2VecVisionModel (D=32, 8x8 patches): shapes and outcomes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import Data2VecVisionModel
+from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid, segment, segmentation_loss
+
+import data2vec_contracts
+from data2vec_contracts import ShapeContractError
+from data2vec_contracts._decorator import contract_of
+
+
+@pytest.mark.parametrize(("height", "width"), [(32, 32), (32, 48), (48, 16)])
+def test_feature_map_is_the_row_major_patch_grid(vision_model: Data2VecVisionModel, height: int, width: int) -> None:
+    pixel_values = torch.randn(2, 3, height, width)
+    grid = patch_feature_map(vision_model, pixel_values)
+    h, w = height // 8, width // 8
+    assert grid.shape == (2, h, w, 32)
+    tokens = vision_model(pixel_values=pixel_values).last_hidden_state
+    assert tokens.shape == (2, 1 + h * w, 32)
+    for i in range(h):
+        for j in range(w):
+            torch.testing.assert_close(grid[:, i, j], tokens[:, 1 + i * w + j])
+    torch.testing.assert_close(grid, data2vec_contracts.tokens_to_grid(tokens, h, w))
+
+
+def test_each_grid_cell_sees_its_own_patch(vision_model: Data2VecVisionModel) -> None:
+    # At layer 0 (the patch embeddings, before any attention) a pixel change reaches only its patch's cell,
+    # so this pins the layout: row i, column j of the grid is the patch at pixels [8i:8i+8, 8j:8j+8].
+    pixel_values = torch.randn(1, 3, 32, 48)
+    changed = pixel_values.clone()
+    changed[:, :, 16:24, 40:48] += 1.0  # the patch in grid row 2, column 5
+    before = patch_feature_map(vision_model, pixel_values, layer=0)
+    after = patch_feature_map(vision_model, changed, layer=0)
+    moved = (after - before).abs().amax(dim=-1)[0] > 1e-6
+    assert moved.shape == (4, 6)
+    assert moved.nonzero().tolist() == [[2, 5]]
+
+
+def test_segmentation_logits_are_at_input_resolution(vision_model: Data2VecVisionModel) -> None:
+    head = SegmentationHead(vision_model.config.hidden_size, num_classes=3)
+    logits = segment(vision_model, head, torch.randn(2, 3, 32, 48))
+    assert logits.shape == (2, 3, 32, 48)
+
+
+def test_segmentation_head_learns_a_left_right_split(vision_model: Data2VecVisionModel) -> None:
+    torch.manual_seed(0)
+    # Class 1 on the right half (bright), class 0 on the left half (dark); the split falls between patches.
+    pixel_values = torch.randn(4, 3, 32, 48) * 0.1
+    pixel_values[..., 24:] += 1.0
+    labels = torch.zeros(4, 32, 48, dtype=torch.long)
+    labels[..., 24:] = 1
+    head = SegmentationHead(vision_model.config.hidden_size, num_classes=2)
+    optimizer = torch.optim.Adam(head.parameters(), lr=0.05)
+    with torch.no_grad():
+        features = patch_feature_map(vision_model, pixel_values)
+        first = segmentation_loss(head(features, 32, 48), labels).item()
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = segmentation_loss(head(features, 32, 48), labels)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        logits = segment(vision_model, head, pixel_values)
+    assert segmentation_loss(logits, labels).item() < first / 2
+    accuracy = (logits.argmax(dim=1) == labels).float().mean().item()
+    assert accuracy > 0.9
+
+
+def test_tokens_with_the_cls_token_are_not_a_grid(vision_model: Data2VecVisionModel) -> None:
+    tokens = vision_model(pixel_values=torch.randn(2, 3, 32, 48)).last_hidden_state
+    with pytest.raises(ShapeContractError) as info:
+        patches_to_grid(tokens, 4, 6)
+    declared = contract_of(patches_to_grid).declared
+    assert str(info.value).splitlines() == [
+        "Shape contract violated: dimension h*w of argument patches.",
+        "  Function: vision_pipeline._features.patches_to_grid",
+        f"    Declared: {declared}",
+        "    Argument patches",
+        '      Contract: Float[Tensor, "B h*w D"]',
+        "      Actual value: Tensor(float32, shape=(2, 25, 32))",
+        "      Dimension h*w: expected 24 (= h*w with h=4, w=6), actual 25",
+        "      h*w was bound by: h: grid_height; w: grid_width",
+        "    Other bindings:",
+        "      h = 4  (grid_height)",
+        "      w = 6  (grid_width)",
+        "      B = 2  (argument patches, axis 0)",
+        "  Hint: Data2Vec vision returns 1 + h*w tokens with the CLS token at index 0; drop it with x[:, 1:] "
+        "before reshaping to the (B, h, w, D) grid (data2vec_contracts.tokens_to_grid does this).",
+    ]
