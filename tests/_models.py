@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
 import torch
 import transformers
 
@@ -293,12 +294,17 @@ class Scenario:
 
     def run(self, model: Any) -> Any:
         kwargs = self.kwargs(model)
-        with torch.random.fork_rng():
-            torch.manual_seed(self.seed)
-            if self.autocast:
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    return model(**kwargs)
-            return model(**kwargs)
+        state = numpy.random.get_state()  # SpecAugment (audio, training mode) draws from numpy
+        try:
+            numpy.random.seed(self.seed)
+            with torch.random.fork_rng():
+                torch.manual_seed(self.seed)
+                if self.autocast:
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        return model(**kwargs)
+                return model(**kwargs)
+        finally:
+            numpy.random.set_state(state)
 
 
 def _sc(modality: str, head: str, tag: str, **fields: Any) -> Scenario:

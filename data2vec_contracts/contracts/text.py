@@ -55,19 +55,24 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
 
 def _constraints(call: Call) -> list[Constraint]:
     config = call.config
-    if call.given("position_ids") or call.given("cache"):
+    if call.given("position_ids"):
         return []
-    limit = max_text_length(config)
+    cache = call.args.get("cache")
+    # positions of input_ids continue after the cached tokens (inputs_embeds positions do not)
+    past = int(cache.get_seq_length()) if call.given("input_ids") and hasattr(cache, "get_seq_length") else 0
+    limit = max_text_length(config) - past
+    cached = f" - {past} cached tokens" if past else ""
     return [
         Constraint(
             ("N",),
             lambda v: v["N"] <= limit,
             f"N <= {limit} (config.max_position_embeddings={config.max_position_embeddings} - "
-            f"config.pad_token_id={config.pad_token_id} - 1)",
+            f"config.pad_token_id={config.pad_token_id} - 1{cached})",
             "argument input_ids" if call.given("input_ids") else "argument inputs_embeds",
             hint=(
                 f"the sequence is longer than the position table: positions start at pad_token_id + 1, "
-                f"so at most {limit} tokens fit; truncate (tokenizer(..., truncation=True, max_length={limit}))."
+                f"so at most {limit + past} tokens fit; truncate (tokenizer(..., truncation=True, "
+                f"max_length={limit + past}))." + (f" The cache already holds {past} of them." if past else "")
             ),
         )
     ]
