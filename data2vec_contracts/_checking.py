@@ -95,7 +95,7 @@ class Scope:
         self.values: dict[str, Any] = {}
         self.sources: dict[str, object] = {}
         self.rules = rules
-        self.pending: list[tuple[Dim, int, str, int, object]] | None = None
+        self.pending: list[tuple[Dim, int, str, int, object, str | None]] | None = None
         self.function = function
         self.declared = declared
         self.context = context
@@ -175,8 +175,8 @@ class Scope:
         __tracebackhide__ = True
         pending, self.pending = self.pending, None
         if pending:
-            for dim, size, field, axis, value in pending:
-                _check_expr(self, dim, size, field, axis, value, final=final)
+            for dim, size, field, axis, value, label in pending:
+                _check_expr(self, dim, size, field, axis, value, final=final, contract=label)
         if self.rules:
             for rule in self.rules.values():
                 values = self.values
@@ -184,13 +184,14 @@ class Scope:
                     expected = int(rule.compute(values))
                     actual = values[rule.target]
                     if expected != actual:
+                        src = self.sources.get(rule.target)
                         self.fail(
-                            self.source_text(rule.target),
+                            src[0] if isinstance(src, tuple) else self.source_text(rule.target),
                             "dimension",
                             f"{expected} (from {rule.source(values)})",
                             str(actual),
                             dimension=rule.target,
-                            bound_by=rule.source(values),
+                            bound_by=self.source_text(rule.target),
                         )
 
     def check_constraints(self, constraints: Sequence[Constraint]) -> None:
@@ -215,7 +216,8 @@ class Scope:
 
 
 def _check_expr(
-    scope: Scope, dim: Dim, size: int, field: str, axis: int, value: object, final: bool = False
+    scope: Scope, dim: Dim, size: int, field: str, axis: int, value: object, final: bool = False,
+    contract: str | None = None,
 ) -> None:
     __tracebackhide__ = True
     values = scope.values
@@ -225,7 +227,7 @@ def _check_expr(
             return  # never bound anywhere: nothing can contradict it
         if scope.pending is None:
             scope.pending = []
-        scope.pending.append((dim, size, field, axis, value))
+        scope.pending.append((dim, size, field, axis, value, contract))
         return
     assert dim.code is not None
     expected = int(eval(dim.code, {"__builtins__": {}}, values))  # noqa: S307 - compiled from a vetted grammar
@@ -236,6 +238,7 @@ def _check_expr(
             "dimension",
             f"{expected} (= {dim.name} with {used})",
             str(size),
+            contract=contract,
             value=value,
             has_value=True,
             dimension=dim.name,
@@ -281,7 +284,7 @@ def _check_dim(scope: Scope, dim: Dim, size: int, field: str, axis: int, spec: T
                 bound_by="the contract (a fixed size)",
             )
     elif kind == EXPR:
-        _check_expr(scope, dim, size, field, axis, value)
+        _check_expr(scope, dim, size, field, axis, value, contract=spec.label)
 
 
 def _check_variadic(scope: Scope, dim: Dim, sizes: tuple[int, ...], field: str, spec: TensorSpec, value: object) -> None:

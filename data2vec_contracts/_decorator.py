@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import os
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 import torch
 
@@ -138,10 +139,15 @@ class ContractFunction:
                 else:
                     if arguments is None:
                         arguments = self.arguments(args, kwargs)
-                    if isinstance(source, str):
-                        value, where = _resolve_path(source, arguments), source
-                    else:
-                        value, where = source(arguments), f"dims= of the contract ({getattr(source, '__name__', 'callable')})"
+                    label = source if isinstance(source, str) else getattr(source, "__name__", "callable")
+                    where = f"dims= of the contract ({label})" if not isinstance(source, str) else (
+                        source if "." in source else f"argument {source}"
+                    )
+                    try:  # a source that cannot be read from these arguments is their fault, not ours
+                        read = _resolve_path(source, arguments) if isinstance(source, str) else source(arguments)
+                        value = operator.index(read)
+                    except Exception as exc:
+                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", exc)
                 if dim in scope.values and scope.values[dim] != value:
                     scope.fail(
                         where, "dimension", str(scope.values[dim]), str(value),
@@ -149,6 +155,17 @@ class ContractFunction:
                     )
                 scope.bind(dim, int(value), where)
         return scope
+
+    def _unreadable(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], field: str, exc: Exception) -> NoReturn:
+        """A dims= source failed: report a bad argument if there is one (it explains best), else the source."""
+        __tracebackhide__ = True
+        scope = Scope(self.name, self.declared, None)
+        for pname, position, spec in self._params or ():
+            value = args[position] if 0 <= position < len(args) else kwargs.get(pname, _MISSING)
+            if value is not _MISSING:
+                check_value(scope, spec, value, f"argument {pname}")
+        problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        scope.fail(field, "type", "an int", problem if len(problem) <= 100 else problem[:97] + "...")
 
     def check_args(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Scope:
         __tracebackhide__ = True

@@ -28,7 +28,7 @@ def masked_mean_pool(
     return total / count
 
 
-@contract(name="data2vec_contracts.tokens_to_grid", where={"N": "1 + h*w"})
+@contract(name="data2vec_contracts.tokens_to_grid", dims={"h": "h", "w": "w"}, where={"N": "1 + h*w"})
 def tokens_to_grid(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Float[Tensor, "B h w D"]:
     """Data2Vec vision tokens (B, 1 + h*w, D), CLS first, to the row-major patch grid (B, h, w, D).
 

@@ -70,7 +70,7 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
         grid = expected - 1
     if grid is not None and pair == {grid, grid + 1}:
         return HINTS["cls"] if actual == grid + 1 else HINTS["cls_dropped"]
-    if grid is None and actual == expected + 1 and _is_square(expected):
+    if grid is None and actual == expected + 1 and expected >= 16 and _is_square(expected):  # 4x4: the smallest grid
         return HINTS["cls"]
     s = values.get("S")
     if isinstance(s, int) and actual == s and expected != s and s > expected:

@@ -32,7 +32,7 @@ class Violation:
     hint: str | None = None
 
 
-def describe_value(value: object) -> str:
+def describe_value(value: object, _depth: int = 0) -> str:
     """A short description of any value: tensors print as dtype and shape, never their data."""
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
@@ -40,15 +40,19 @@ def describe_value(value: object) -> str:
         dt = str(dtype).replace("torch.", "")
         kind = type(value).__name__
         device = getattr(value, "device", None)
-        where = f", device={device.type}" if device is not None and device.type not in ("cpu",) else ""
+        device = getattr(device, "type", device)  # numpy 2 arrays have device == "cpu" (a str)
+        where = f", device={device}" if device is not None and device != "cpu" else ""
         return f"{kind}({dt}, shape={tuple(int(s) for s in shape)}{where})"
     if value is None:
         return "None"
     if isinstance(value, (tuple, list)):
         kind = type(value).__name__
-        items = ", ".join(describe_value(v) for v in value[:_MAX_ITEMS])
+        if _depth >= 2 and value:  # nested deeper: its length only, or the text grows as 6**depth
+            return f"{kind}[... ({len(value)} items)]" if kind == "list" else f"(... ({len(value)} items))"
+        items = ", ".join(describe_value(v, _depth + 1) for v in value[:_MAX_ITEMS])
         more = f", ... ({len(value)} items)" if len(value) > _MAX_ITEMS else ""
-        return f"{kind}[{items}{more}]" if kind == "list" else f"({items}{more}{',' if len(value) == 1 else ''})"
+        text = f"{kind}[{items}{more}]" if kind == "list" else f"({items}{more}{',' if len(value) == 1 else ''})"
+        return text if len(text) <= 200 or _depth else f"{text[:190]} ... ({len(value)} items)"
     if isinstance(value, (int, float, bool, str)):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."

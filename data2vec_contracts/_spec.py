@@ -159,8 +159,11 @@ def _is_array(hint: object) -> bool:
 
 
 def _label(hint: object) -> str:
-    text = getattr(hint, "__name__", None) if _is_array(hint) else None
-    return (text or repr(hint)).replace("typing.", "").replace("'", '"').replace("torch.Tensor", "Tensor")
+    if _is_array(hint) or isinstance(hint, type):
+        text = hint.__name__ if _is_array(hint) else hint.__qualname__  # type: ignore[attr-defined]
+    else:  # "jaxtyping." goes first, or stripping "typing." would leave "jax"
+        text = repr(hint).replace("jaxtyping.", "").replace("typing.", "")
+    return text.replace("'", '"').replace("torch.Tensor", "Tensor")
 
 
 def contains_array(hint: object) -> bool:
