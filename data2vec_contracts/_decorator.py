@@ -23,6 +23,9 @@ __all__ = ["ContractFunction", "contract", "contract_of"]
 F = TypeVar("F", bound=Callable[..., Any])
 DimSource = int | str | Callable[[Mapping[str, Any]], int]
 _MISSING = object()
+# Called as observe(plan, args, kwargs) before each checked call, once its arguments have passed;
+# consulted only when non-empty (``auto_probe`` registers here).
+_call_observers: list[Callable[[ContractFunction, tuple[Any, ...], dict[str, Any]], None]] = []
 
 
 def _declared(fn: Callable[..., Any]) -> str:
@@ -253,6 +256,9 @@ def contract(
         if not active():
             return fn(*args, **kwargs)
         scope = plan.check_args(args, kwargs)
+        if _call_observers:
+            for observe in tuple(_call_observers):
+                observe(plan, args, kwargs)
         out = fn(*args, **kwargs)
         plan.check_return(scope, out)
         return out

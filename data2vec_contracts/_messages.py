@@ -15,7 +15,8 @@ _MAX_ITEMS = 6
 class Violation:
     """The facts of one contract violation; :func:`render` turns them into the message.
 
-    ``problem`` is one of: ``dimension``, ``rank``, ``dtype``, ``type``, ``length``, ``constraint``.
+    ``problem`` is one of: ``dimension``, ``rank``, ``dtype``, ``type``, ``length``, ``constraint``,
+    ``property`` (a probe: ``expected`` names the property, ``actual`` says what the probe saw).
     """
 
     function: str
@@ -64,6 +65,8 @@ def _headline(v: Violation) -> str:
         return f"Shape contract violated: dimension {v.dimension} of {v.field}."
     if v.problem == "constraint":
         return f"Shape contract violated: {v.field} breaks a constraint on {v.dimension}."
+    if v.problem == "property":
+        return f"Shape contract violated: {v.expected} of {v.field}."
     return f"Shape contract violated: {v.problem} of {v.field}."
 
 
@@ -77,8 +80,11 @@ def render(v: Violation) -> str:
         lines.append(f"      Contract: {v.contract}")
     if v.value is not None:
         lines.append(f"      Actual value: {v.value}")
-    label = f"Dimension {v.dimension}" if v.problem == "dimension" else v.problem.capitalize()
-    lines.append(f"      {label}: expected {v.expected}, actual {v.actual}")
+    if v.problem == "property":
+        lines.append(f"      {v.expected[0].upper()}{v.expected[1:]}: {v.actual}")
+    else:
+        label = f"Dimension {v.dimension}" if v.problem == "dimension" else v.problem.capitalize()
+        lines.append(f"      {label}: expected {v.expected}, actual {v.actual}")
     if v.bound_by:
         lines.append(f"      {v.dimension} was bound by: {v.bound_by}")
     others = [(k, b) for k, b in v.bindings.items() if k != v.dimension]

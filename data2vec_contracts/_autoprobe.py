@@ -1,0 +1,73 @@
+"""``auto_probe``: probe the first call of each ``@contract`` function with the arguments it really got."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _decorator
+from ._decorator import ContractFunction
+from ._probe import Tolerance, probe_plan, probing
+from ._probe_result import ProbeResult
+
+__all__ = ["AutoProbe", "auto_probe"]
+
+
+@dataclass
+class AutoProbe:
+    """One ``auto_probe`` block: its tolerances, and the result of each function probed in it, by name."""
+
+    atol: Tolerance = None
+    rtol: Tolerance = None
+    properties: tuple[str, ...] | None = None
+    results: dict[str, ProbeResult] = field(default_factory=dict)
+    _seen: set[int] = field(default_factory=set, repr=False)
+
+
+_session: ContextVar[AutoProbe | None] = ContextVar("data2vec_contracts_auto_probe", default=None)
+_lock = threading.Lock()
+_depth = 0
+
+
+def _observe(plan: ContractFunction, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    __tracebackhide__ = True
+    session = _session.get()
+    if session is None or probing() or id(plan) in session._seen:
+        return
+    session._seen.add(id(plan))
+    session.results[plan.name] = probe_plan(
+        plan, args, kwargs, atol=session.atol, rtol=session.rtol, properties=session.properties
+    )
+
+
+@contextmanager
+def auto_probe(
+    atol: Tolerance = None, rtol: Tolerance = None, properties: Iterable[str] | None = None
+) -> Iterator[AutoProbe]:
+    """Inside the block, the first call of each ``@contract`` function is probed with its real arguments.
+
+    A violation is raised from that call (the function itself then does not run). Later calls of
+    the same function in the block run unprobed; a new block probes again. Functions called by a
+    function under probe are not probed by that probe's variant calls. Outside every block the
+    checked call path pays one test of an empty list. The block yields an :class:`AutoProbe` whose
+    ``results`` map each probed function's name to its :class:`ProbeResult`.
+    """
+    global _depth
+    session = AutoProbe(atol, rtol, tuple(properties) if properties is not None else None)
+    token = _session.set(session)
+    with _lock:
+        if _depth == 0 and _observe not in _decorator._call_observers:
+            _decorator._call_observers.append(_observe)
+        _depth += 1
+    try:
+        yield session
+    finally:
+        _session.reset(token)
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _observe in _decorator._call_observers:
+                _decorator._call_observers.remove(_observe)

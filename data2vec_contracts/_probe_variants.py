@@ -1,0 +1,247 @@
+"""Probe variants: where each argument's named axes are, and new inputs sliced, padded or tiled along them."""
+
+from __future__ import annotations
+
+import inspect
+import random
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ._spec import NAMED, SeqSpec, Spec, TensorSpec, TupleSpec
+
+__all__ = [
+    "Inputs",
+    "Leaf",
+    "OutLeaf",
+    "clone_tree",
+    "data2vec_configs",
+    "deviation",
+    "edge_index",
+    "modules_in",
+    "named_axes",
+    "output_leaves",
+    "preserved_state",
+    "resize",
+    "take",
+    "wrap_index",
+]
+
+
+def named_axes(spec: TensorSpec, ndim: int) -> dict[str, int]:
+    """``{dimension name: axis}`` for the named dims of ``spec`` on a tensor of rank ``ndim``."""
+    dims = spec.dims
+    axes: dict[str, int] = {}
+    if spec.variadic < 0:
+        if len(dims) != ndim:
+            return axes
+        placed = list(enumerate(dims))
+    else:
+        var = spec.variadic
+        after = len(dims) - 1 - var
+        if ndim < len(dims) - 1:
+            return axes
+        placed = [(i, dims[i]) for i in range(var)] + [(ndim - after + k, dims[var + 1 + k]) for k in range(after)]
+    for axis, d in placed:
+        if d.kind == NAMED and not d.broadcast:
+            axes.setdefault(d.name, axis)
+    return axes
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One annotated tensor among the arguments."""
+
+    name: str  # the argument
+    path: str  # how to show it: ``attention_mask`` or ``inputs[1]``
+    tensor: Tensor
+    spec: TensorSpec
+    axes: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class OutLeaf:
+    """One tensor of the return value (``spec`` is ``None`` when the contract says nothing about it)."""
+
+    field: str
+    tensor: Tensor
+    spec: TensorSpec | None
+    axes: Mapping[str, int]
+
+
+def _walk(value: Any, spec: Spec | None, path: str, f: Callable[[str, Tensor, TensorSpec], Tensor]) -> Any:
+    if isinstance(spec, TensorSpec):
+        return f(path, value, spec) if isinstance(value, Tensor) else value
+    if isinstance(spec, TupleSpec) and isinstance(value, tuple):
+        return tuple(_walk(v, s, f"{path}[{i}]", f) for i, (s, v) in enumerate(zip(spec.items, value, strict=False)))
+    if isinstance(spec, SeqSpec) and isinstance(value, (list, tuple)):
+        return type(value)(_walk(v, spec.item, f"{path}[{i}]", f) for i, v in enumerate(value))
+    return value
+
+
+def clone_tree(value: Any) -> Any:
+    """A copy of every tensor in ``value`` (through lists, tuples and dicts); anything else as is."""
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(clone_tree(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((k, clone_tree(v)) for k, v in value.items())
+    return value
+
+
+class Inputs:
+    """The arguments of one call with the spec of each; variants are new ``Inputs``, never edits."""
+
+    def __init__(self, signature: inspect.Signature, arguments: Mapping[str, Any], specs: Mapping[str, Spec]) -> None:
+        self.signature = signature
+        self.arguments = dict(arguments)
+        self.specs = specs
+
+    @classmethod
+    def bind(
+        cls, signature: inspect.Signature, args: tuple[Any, ...], kwargs: Mapping[str, Any], specs: Mapping[str, Spec]
+    ) -> Inputs:
+        return cls(signature, signature.bind(*args, **kwargs).arguments, specs)
+
+    def leaves(self) -> list[Leaf]:
+        found: list[Leaf] = []
+
+        def collect(path: str, t: Tensor, spec: TensorSpec, name: str) -> Tensor:
+            found.append(Leaf(name, path, t, spec, named_axes(spec, t.ndim)))
+            return t
+
+        for name, value in self.arguments.items():
+            spec = self.specs.get(name)
+            if spec is not None:
+                _walk(value, spec, name, lambda p, t, s, n=name: collect(p, t, s, n))
+        return found
+
+    def map(self, f: Callable[[Leaf], Tensor], ints: Mapping[str, int] | None = None) -> Inputs:
+        """New inputs with every annotated tensor replaced by ``f(leaf)`` and int arguments by ``ints``."""
+        out: dict[str, Any] = {}
+        for name, value in self.arguments.items():
+            spec = self.specs.get(name)
+            if ints and name in ints and isinstance(value, int) and not isinstance(value, bool):
+                out[name] = ints[name]
+            elif spec is None:
+                out[name] = value
+            else:
+                out[name] = _walk(
+                    value, spec, name, lambda p, t, s, n=name: f(Leaf(n, p, t, s, named_axes(s, t.ndim)))
+                )
+        return Inputs(self.signature, out, self.specs)
+
+    def call_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Positional and keyword arguments, every tensor a fresh copy (the function may write to it)."""
+        bound = inspect.BoundArguments(self.signature, {k: clone_tree(v) for k, v in self.arguments.items()})  # type: ignore[arg-type]
+        return bound.args, bound.kwargs
+
+
+def output_leaves(value: Any, spec: Spec | None, path: str = "return value") -> list[OutLeaf]:
+    """The tensors of a return value, each with its spec when the contract gives one."""
+    if isinstance(spec, TensorSpec):
+        if isinstance(value, Tensor):
+            return [OutLeaf(path, value, spec, named_axes(spec, value.ndim))]
+        return []
+    if isinstance(spec, TupleSpec) and isinstance(value, tuple):
+        pairs = enumerate(zip(spec.items, value, strict=False))
+        return [leaf for i, (s, v) in pairs for leaf in output_leaves(v, s, f"{path}[{i}]")]
+    if isinstance(spec, SeqSpec) and isinstance(value, (list, tuple)):
+        return [leaf for i, v in enumerate(value) for leaf in output_leaves(v, spec.item, f"{path}[{i}]")]
+    if isinstance(value, Tensor):
+        return [OutLeaf(path, value, None, {})]
+    if isinstance(value, Mapping):
+        return [leaf for k, v in value.items() for leaf in output_leaves(v, None, f"{path}[{k!r}]")]
+    if isinstance(value, (list, tuple)):
+        return [leaf for i, v in enumerate(value) for leaf in output_leaves(v, None, f"{path}[{i}]")]
+    return []
+
+
+# -- tensor surgery ----------------------------------------------------------------------------
+def take(t: Tensor, axis: int, index: Tensor | list[int]) -> Tensor:
+    index = torch.as_tensor(index, dtype=torch.long, device=t.device)
+    return t.index_select(axis, index)
+
+
+def wrap_index(old: int, new: int) -> Tensor:
+    """Indices that tile ``old`` positions to ``new`` (or keep the first ``new``)."""
+    return torch.arange(new) % max(old, 1)
+
+
+def edge_index(old: int, new: int) -> Tensor:
+    """Indices that repeat the last position to grow ``old`` to ``new`` (or keep the first ``new``)."""
+    return torch.arange(new).clamp(max=max(old - 1, 0))
+
+
+def resize(t: Tensor, axis: int, new: int, *, mask: bool = False) -> Tensor:
+    """``t`` with ``new`` positions on ``axis``: the first ones when shrinking; tiled (masks: last
+    column repeated, so padded rows stay padded and full rows stay full) when growing."""
+    old = t.shape[axis]
+    if new == old:
+        return t
+    return take(t, axis, edge_index(old, new) if mask else wrap_index(old, new))
+
+
+def deviation(actual: Tensor, expected: Tensor, atol: float, rtol: float) -> tuple[float, float, bool]:
+    """``(max abs deviation, tolerance at the worst element, within tolerance)``; NaN equals only NaN."""
+    a = actual.detach().to("cpu", torch.float64)
+    e = expected.detach().to("cpu", torch.float64)
+    if a.numel() == 0:
+        return 0.0, atol, True
+    diff = (a - e).abs()
+    both_nan = torch.isnan(a) & torch.isnan(e)
+    diff = torch.where(both_nan, torch.zeros_like(diff), diff).nan_to_num(nan=float("inf"))
+    allowed = atol + rtol * e.abs().nan_to_num(nan=0.0, posinf=0.0, neginf=0.0)
+    excess = diff - allowed
+    worst = int(excess.flatten().argmax())
+    return float(diff.max()), float(allowed.flatten()[worst]), bool(excess.flatten()[worst] <= 0)
+
+
+# -- models among the arguments --------------------------------------------------------------------
+def modules_in(arguments: Mapping[str, Any]) -> list[torch.nn.Module]:
+    """The ``nn.Module`` arguments, also inside lists, tuples and dicts (one level)."""
+    found: list[torch.nn.Module] = []
+    for value in arguments.values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if isinstance(item, torch.nn.Module) and all(item is not m for m in found):
+                found.append(item)
+    return found
+
+
+def data2vec_configs(modules: list[torch.nn.Module]) -> dict[str, Any]:
+    """The config of the first Data2Vec model of each modality found in ``modules`` (or inside them)."""
+    configs: dict[str, Any] = {}
+    for module in modules:
+        for sub in module.modules():
+            kind = str(getattr(getattr(sub, "config", None), "model_type", ""))
+            if kind.startswith("data2vec-"):
+                configs.setdefault(kind.removeprefix("data2vec-"), sub.config)  # type: ignore[union-attr]
+    return configs
+
+
+@contextmanager
+def preserved_state(modules: list[torch.nn.Module]) -> Iterator[None]:
+    """Eval mode for ``modules`` inside; on exit every submodule's own mode and the RNG states come back."""
+    modes = [(sub, sub.training) for m in modules for sub in m.modules()]
+    py_state = random.getstate()
+    np_random = getattr(sys.modules.get("numpy"), "random", None)
+    np_state = np_random.get_state() if np_random is not None else None
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            for m in modules:
+                m.eval()
+            yield
+    finally:
+        for sub, mode in modes:
+            sub.training = mode
+        random.setstate(py_state)
+        if np_random is not None and np_state is not None:
+            np_random.set_state(np_state)
