@@ -1,0 +1,686 @@
+"""``prove``: torch.export with symbolic sizes, compared with the contract for every size in a range.
+
+1. The contract's constraints narrow the asked ranges (``S >= 400``, ``N <= 510``) and may pin a
+   size to one value (segmentation: ``H = W = image_size``): a specialisation.
+2. ``torch.export.export`` traces the model or pipeline on the meta device with every free size
+   dynamic (``Dim.DYNAMIC`` with the asked range); its range constraints are the sizes the traced
+   graph is valid for, and each output size is a sympy expression of the input sizes.
+3. Every output axis is compared with the contract's size (:mod:`._symbolic`): proved symbolically,
+   by the quasi-polynomial argument, exhaustively, or only sampled (then it says so).
+4. What export excluded but the contract allows (size-1 dimensions: ``B = 1``, ``T = 1``) is not
+   proved; those boundary sizes are checked concretely on the meta device instead, and listed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sympy
+import torch
+
+from .._checking import Constraint, Scope
+from .._errors import ShapeContractError
+from .._spec import EXPR, FIXED, NAMED, Dim, TensorSpec, TupleSpec
+from .._switch import disabled
+from ..contracts import max_text_length, receptive_field
+from ._report import AxisProof, Finding, Progress, ProofResult
+from ._symbolic import Verdict, compare, fmt, from_torch, parse_formula
+from ._targets import Subject, resolve_subject
+
+__all__ = ["prove"]
+
+_BUDGET = 200_000
+
+
+# -- ranges ---------------------------------------------------------------------------------------
+def _default_ranges(subject: Subject) -> dict[str, tuple[int, int]]:
+    config = subject.config
+    if subject.modality == "text":
+        return {"B": (1, 64), "N": (2, max_text_length(config)), "C": (2, 8)}
+    if subject.modality == "audio":
+        return {"B": (1, 64), "S": (receptive_field(config)[0], 30 * 16000)}
+    image = config.image_size if isinstance(config.image_size, int) else config.image_size[0]
+    patch = config.patch_size if isinstance(config.patch_size, int) else config.patch_size[0]
+    return {"B": (1, 64), "H": (patch, 2 * image), "W": (patch, 2 * image)}
+
+
+def _parse_ranges(subject: Subject, dims: Mapping[str, Any] | None) -> dict[str, tuple[int, int]]:
+    free = subject.free_input_dims()
+    defaults = _default_ranges(subject)
+    given = dict(dims or {})
+    unknown = sorted(set(given) - set(free))
+    if unknown:
+        raise ValueError(
+            f"{subject.name} has no input dimension {', '.join(unknown)}; its input dimensions are {', '.join(free)}"
+        )
+    ranges: dict[str, tuple[int, int]] = {}
+    for name in free:
+        value = given.get(name, defaults.get(name))
+        if value is None:
+            raise ValueError(f"give a range for dimension {name}, e.g. dims={{'{name}': (1, 64)}}")
+        lo, hi = (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+        if lo < 0 or hi < lo:
+            raise ValueError(f"dimension {name}: the range {lo}..{hi} is empty or negative")
+        ranges[name] = (lo, hi)
+    return ranges
+
+
+# -- the contract side ----------------------------------------------------------------------------
+class _Contract:
+    """Evaluates the contract at a point: every dimension, every output axis, every constraint."""
+
+    def __init__(self, subject: Subject, model: Any, ranges: Mapping[str, tuple[int, int]]) -> None:
+        self.subject = subject
+        self.model = model
+        self.ranges = dict(ranges)
+        self.base = subject.scope({}, model)
+        self.rules = dict(self.base.rules or {})
+
+    def scope(self, point: Mapping[str, int]) -> Scope:
+        scope = Scope(self.base.function, self.base.declared, self.base.rules, self.base.context)
+        scope.values.update(self.base.values)
+        scope.sources.update(self.base.sources)
+        for k, v in point.items():
+            scope.bind(k, v, "the proof")
+        return scope
+
+    def inputs_of(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if name in self.ranges:
+            return {name}
+        if name in self.base.values or name in seen:
+            return set()
+        rule = self.rules.get(name)
+        if rule is None:
+            return set()
+        found: set[str] = set()
+        for dep in rule.deps:
+            found |= self.inputs_of(dep, seen | {name})
+        return found
+
+    def dim_value(self, dim: Dim, point: Mapping[str, int]) -> int | None:
+        scope = self.scope(point)
+        if dim.kind == FIXED:
+            return dim.size
+        if dim.kind == NAMED:
+            value = scope.values.get(dim.name)
+            return int(value) if value is not None else (None if (v := scope.derive(dim.name)) is None else int(v))
+        if dim.kind == EXPR:
+            for n in dim.names:
+                if n not in scope.values and scope.derive(n) is None:
+                    return None
+            assert dim.code is not None
+            return int(eval(dim.code, {"__builtins__": {}}, dict(scope.values)))
+        return None
+
+    def dim_inputs(self, dim: Dim) -> set[str]:
+        names = (dim.name,) if dim.kind == NAMED else dim.names if dim.kind == EXPR else ()
+        found: set[str] = set()
+        for n in names:
+            found |= self.inputs_of(n)
+        return found
+
+    def free(self, dim: Dim) -> bool:
+        """A dimension the contract does not determine from the inputs and the config."""
+        if dim.kind == NAMED:
+            return dim.name not in self.base.values and dim.name not in self.ranges and not self._derivable(dim.name)
+        if dim.kind == EXPR:
+            return any(n not in self.base.values and n not in self.ranges and not self._derivable(n) for n in dim.names)
+        return dim.kind != FIXED
+
+    def _derivable(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        rule = self.rules.get(name)
+        if rule is None or name in seen:
+            return False
+        return all(d in self.ranges or d in self.base.values or self._derivable(d, seen | {name}) for d in rule.deps)
+
+    def sympy_of(self, name: str, seen: frozenset[str] = frozenset()) -> sympy.Expr | None:
+        if name in self.ranges:
+            return sympy.Symbol(name, integer=True)
+        if name in self.base.values:
+            return sympy.Integer(int(self.base.values[name]))
+        rule = self.rules.get(name)
+        if rule is None or name in seen:
+            return None
+        env = {}
+        for dep in rule.deps:
+            sub = self.sympy_of(dep, seen | {name})
+            if sub is None:
+                return None
+            env[dep] = sub
+        return parse_formula(rule.formula, env)
+
+    def dim_sympy(self, dim: Dim) -> sympy.Expr | None:
+        if dim.kind == FIXED:
+            return sympy.Integer(dim.size)
+        if dim.kind == NAMED:
+            return self.sympy_of(dim.name)
+        if dim.kind == EXPR:
+            env = {}
+            for n in dim.names:
+                sub = self.sympy_of(n)
+                if sub is None:
+                    return None
+                env[n] = sub
+            return parse_formula(dim.name, env)
+        return None
+
+    def describe(self, dim: Dim) -> str:
+        if dim.kind == FIXED:
+            return str(dim.size)
+        if dim.kind == NAMED and dim.name in self.base.values:
+            return f"{dim.name} = {self.base.values[dim.name]} ({self.base.source_text(dim.name)})"
+        if dim.kind == NAMED and dim.name in self.rules and dim.name not in self.ranges:
+            return f"{dim.name} = {self.rules[dim.name].formula}"
+        return dim.text()
+
+    def holds(self, constraint: Constraint, point: Mapping[str, int]) -> bool:
+        scope = self.scope(point)
+        for dep in constraint.deps:
+            if dep not in scope.values and scope.derive(dep) is None:
+                return True
+        return bool(constraint.holds(scope.values))
+
+
+def _narrow(
+    contract: _Contract, constraints: list[Constraint], ranges: dict[str, tuple[int, int]], findings: list[Finding]
+) -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """Ranges where the contract's constraints hold; dimensions pinned to one value are specialised."""
+    valid = dict(ranges)
+    pinned: set[str] = set()
+    for c in constraints:
+        if c.error is not ShapeContractError or "dtype" in c.expected:
+            continue
+        inputs = sorted(set().union(*(contract.inputs_of(d) for d in c.deps)) if c.deps else set())
+        if not inputs:
+            continue
+        box = 1
+        for n in inputs:
+            box *= valid[n][1] - valid[n][0] + 1
+        if len(inputs) == 1:
+            (n,) = inputs
+            lo, hi = valid[n]
+            first = next((v for v in range(lo, hi + 1) if contract.holds(c, {n: v})), None)
+            if first is None:
+                findings.append(Finding("error", f"no {n} in {lo}..{hi} satisfies the contract: {c.expected}"))
+                valid[n] = (lo, lo - 1)
+                continue
+            last = next(v for v in range(hi, first - 1, -1) if contract.holds(c, {n: v}))
+            if (first, last) != (lo, hi):
+                valid[n] = (first, last)
+                text = c.expected + (f": {c.hint}" if c.hint else ".")
+                findings.append(Finding("contract", f"{n} in {first}..{last}: {text}"))
+            continue
+        if box > _BUDGET:
+            findings.append(Finding("uncovered", f"the constraint {c.expected} spans {box} sizes; not narrowed"))
+            continue
+        import itertools
+
+        points = [
+            dict(zip(inputs, vals, strict=False))
+            for vals in itertools.product(*[range(valid[n][0], valid[n][1] + 1) for n in inputs])
+        ]
+        good = [p for p in points if contract.holds(c, p)]
+        if not good:
+            findings.append(Finding("error", f"no sizes in the range satisfy the contract: {c.expected}"))
+            for n in inputs:
+                valid[n] = (valid[n][0], valid[n][0] - 1)
+            continue
+        for n in inputs:
+            lo, hi = min(p[n] for p in good), max(p[n] for p in good)
+            if (lo, hi) != valid[n]:
+                valid[n] = (lo, hi)
+                if lo == hi:
+                    pinned.add(n)
+        if len(good) == 1:
+            findings.append(Finding("specialisation", c.expected + (f": {c.hint}" if c.hint else "")))
+        elif len(good) != len(points):
+            findings.append(Finding("limit", f"{c.expected} (the proof covers only sizes that satisfy it)"))
+    return valid, pinned
+
+
+# -- export -------------------------------------------------------------------------------------------
+class _Program(torch.nn.Module):
+    """The target as one module with positional tensor inputs and a flat tuple of tensor outputs."""
+
+    def __init__(self, subject: Subject, model: Any, names: list[str]) -> None:
+        super().__init__()
+        self.subject = subject
+        self.model = model
+        self.names = names
+        record: list[list[str]] = []
+        self.record = record.append  # a closure: export copies and restores module attributes, not functions
+        self.fields = lambda: record[-1] if record else []
+
+    def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        kwargs = dict(zip(self.names, tensors, strict=False))
+        if self.subject.kind == "model":
+            out = self.model(**kwargs)
+        else:
+            assert self.subject.fn is not None
+            out = self.subject.fn(**self.subject.arguments(self.model), **kwargs)
+        fields: list[str] = []
+        flat: list[torch.Tensor] = []
+        _flatten("return value" if self.subject.kind == "pipeline" else "", out, fields, flat)
+        self.record(fields)
+        return tuple(flat)
+
+
+def _flatten(prefix: str, value: Any, fields: list[str], flat: list[torch.Tensor]) -> None:
+    if isinstance(value, torch.Tensor):
+        fields.append(prefix)
+        flat.append(value)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            if v is not None:
+                _flatten(f"{prefix}.{k}" if prefix else str(k), v, fields, flat)
+    elif isinstance(value, (tuple, list)):
+        for i, v in enumerate(value):
+            _flatten(f"{prefix}[{i}]", v, fields, flat)
+
+
+def _example(ranges: Mapping[str, tuple[int, int]], preferred: Mapping[str, int]) -> dict[str, int]:
+    """A size inside each range, at least 2, different for different names (no accidental equalities)."""
+    used: set[int] = set()
+    point = {}
+    for name, (lo, hi) in ranges.items():
+        want = min(max(preferred.get(name, lo + 3), lo, 2), hi)
+        for candidate in [want, *range(want + 1, hi + 1), *range(want - 1, lo - 1, -1)]:
+            if candidate not in used or lo == hi:
+                want = candidate
+                break
+        point[name] = want
+        used.add(want)
+    return point
+
+
+# -- the proof ------------------------------------------------------------------------------------------
+def _stderr(message: str) -> None:
+    print(f"[data2vec-contracts prove] {message}", file=sys.stderr, flush=True)
+
+
+def prove(
+    target: Any,
+    config: Any = None,
+    dims: Mapping[str, tuple[int, int] | int] | None = None,
+    *,
+    args: Mapping[str, Any] | None = None,
+    progress: bool | Callable[[str], None] | None = None,
+    check_uncovered: bool = True,
+) -> ProofResult:
+    """Prove that every output of ``target`` has the contract's shape for every size in ``dims``.
+
+    ``target`` and ``config`` are as for :func:`check`. ``dims`` maps each free input dimension to an
+    inclusive range (``{"B": (1, 64), "N": (2, 512)}``) or one value; missing ones get defaults.
+    ``progress``: ``True`` prints each step to stderr, a callable receives them.
+
+    The result lists the output axes with the contract's size, the size torch.export found and how
+    it was proved, and findings: guards, specialisations, relations, limits torch.export misses,
+    differences, and what the proof did not cover. ``result.ok`` is False for any difference, error
+    or axis that was only sampled.
+    """
+    started = time.perf_counter()
+    report = Progress(_stderr if progress is True else progress if callable(progress) else None)
+    subject = resolve_subject(target, config, args=args)
+    missing = subject.unsupplied()
+    if missing:
+        raise ValueError(f"prove() cannot supply argument(s) {', '.join(missing)} of {subject.name}: pass args={{...}}")
+    requested = _parse_ranges(subject, dims)
+    findings: list[Finding] = []
+    axes: list[AxisProof] = []
+    model = None
+    if subject.takes_model():
+        report(f"building {subject.cls.__name__} on the meta device")
+        with torch.device("meta"):
+            model = subject.build_model()
+    contract = _Contract(subject, model, requested)
+    valid, pinned = _narrow(contract, subject.constraints(model), requested, findings)
+    empty = [n for n, (lo, hi) in valid.items() if hi < lo]
+    proven: dict[str, tuple[int, int]] = {}
+
+    def finish(ok: bool) -> ProofResult:
+        result = ProofResult(
+            subject.name,
+            subject.kind,
+            subject.cls.__name__,
+            subject.config_source,
+            requested,
+            proven,
+            tuple(axes),
+            tuple(_ordered(findings)),
+            time.perf_counter() - started,
+            ok,
+        )
+        report(f"done in {result.seconds:.1f} s: {'proved' if ok else 'not proved'}")
+        return result
+
+    if empty:
+        return finish(False)
+    example = _example(valid, subject.default_sizes())
+    tensors = subject.inputs(example, "meta", model)
+    names = list(tensors)
+    dynamic = []
+    for _, spec in subject.tensor_inputs():
+        axes_spec: dict[int, Any] = {}
+        for i, d in enumerate(spec.dims):
+            if d.kind == NAMED and d.name in valid and d.name not in pinned:
+                lo, hi = requested[d.name]
+                axes_spec[i] = torch.export.Dim.DYNAMIC(min=lo, max=hi) if lo < hi else torch.export.Dim.STATIC
+            else:
+                axes_spec[i] = torch.export.Dim.STATIC
+        dynamic.append(axes_spec)
+    program = _Program(subject, model, names)
+    ranges_text = ", ".join(
+        f"{k} in {lo}..{hi}" if k not in pinned else f"{k} = {lo}"
+        for k, (lo, hi) in {**requested, **{p: valid[p] for p in pinned}}.items()
+    )
+    report(f"exporting {subject.name} with {ranges_text} (example {example})")
+    t0 = time.perf_counter()
+    try:
+        with disabled():
+            exported = torch.export.export(
+                program, tuple(tensors[n] for n in names), dynamic_shapes=(tuple(dynamic),), strict=False
+            )
+    except Exception as exc:
+        findings.append(Finding("error", f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}"))
+        findings.append(_concrete(subject, example, "at the example sizes"))
+        return finish(False)
+    report(f"exported in {time.perf_counter() - t0:.1f} s; comparing outputs with the contract")
+    symbol_names, specialised = _input_symbols(exported, subject, names, requested)
+    for name in sorted(specialised):
+        if name not in pinned:
+            findings.append(
+                Finding(
+                    "specialisation",
+                    f"torch.export fixed {name} to {specialised[name]}: the code only works for that size",
+                )
+            )
+    range_of = {str(k): (int(v.lower), int(v.upper)) for k, v in exported.range_constraints.items()}
+    export_ranges: dict[str, tuple[int, int]] = {}
+    for sym, name in symbol_names.items():
+        export_ranges[name] = range_of.get(str(sym), requested[name])
+        lo, hi = export_ranges[name]
+        proven[name] = (max(lo, valid[name][0]), min(hi, valid[name][1]))
+    for name in valid:
+        if name not in proven:
+            value = specialised.get(name)
+            proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
+    _guards(contract, subject, requested, valid, export_ranges, pinned, specialised, findings, report, check_uncovered)
+    outputs = _outputs(exported, program.fields())
+    _compare_outputs(subject, contract, model, outputs, symbol_names, proven, axes, findings, report)
+    if subject.kind == "model":
+        findings.append(
+            Finding("uncovered", "only the plain forward was exported (no attention_mask, flags or labels)")
+        )
+    elif subject.needs_data():
+        findings.append(
+            Finding(
+                "uncovered",
+                f"{', '.join(subject.needs_data())} were all ones in the trace; other mask values were not traced",
+            )
+        )
+    ok = (
+        bool(axes)
+        and not any(f.kind in ("difference", "error") for f in findings)
+        and all(a.status == "proved" for a in axes)
+    )
+    return finish(ok)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:400]
+
+
+def _concrete(subject: Subject, point: Mapping[str, int], where: str) -> Finding:
+    from ._meta import check
+
+    try:
+        check(subject.fn if subject.fn is not None else subject.cls, subject.config, args=subject.extra, **point)
+    except ShapeContractError as exc:
+        return Finding("difference", f"{where} {_point(point)} the contract is violated:\n{exc}")
+    except Exception as exc:
+        return Finding("error", f"{where} {_point(point)} the code fails: {_first_line(exc)}")
+    return Finding("uncovered", f"{where} {_point(point)} a concrete meta-device check passed")
+
+
+def _point(point: Mapping[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items())
+
+
+def _input_symbols(
+    exported: Any, subject: Subject, names: list[str], free: Mapping[str, Any]
+) -> tuple[dict[Any, str], dict[str, int]]:
+    placeholders = {n.name: n for n in exported.graph.nodes if n.op == "placeholder"}
+    user = list(exported.graph_signature.user_inputs)
+    symbols: dict[Any, str] = {}
+    specialised: dict[str, int] = {}
+    specs = dict(subject.tensor_inputs())
+    for arg_name, input_name in zip(user, names, strict=False):
+        val = placeholders[arg_name].meta["val"]
+        for d, size in zip(specs[input_name].dims, val.shape, strict=False):
+            if d.kind != NAMED or d.name not in free:
+                continue
+            if isinstance(size, torch.SymInt):
+                expr = size.node.expr
+                if isinstance(expr, sympy.Symbol) and expr not in symbols:
+                    symbols[expr] = d.name
+            else:
+                specialised.setdefault(d.name, int(size))
+    return symbols, {k: v for k, v in specialised.items() if k not in symbols.values()}
+
+
+def _outputs(exported: Any, fields: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
+    node = next(n for n in exported.graph.nodes if n.op == "output")
+    vals = [a.meta["val"] for a in node.args[0]]
+    return [(f, tuple(v.shape)) for f, v in zip(fields, vals, strict=False)]
+
+
+def _guards(
+    contract: _Contract,
+    subject: Subject,
+    requested: Mapping[str, tuple[int, int]],
+    valid: Mapping[str, tuple[int, int]],
+    exported: Mapping[str, tuple[int, int]],
+    pinned: set[str],
+    specialised: Mapping[str, int],
+    findings: list[Finding],
+    report: Progress,
+    check_uncovered: bool,
+) -> None:
+    """Turn the contract's narrowing and export's range constraints into guards, limits and uncovered sizes."""
+    notes = {f.text.split(" in ", 1)[0]: f.text.split(": ", 1)[1] for f in findings if f.kind == "contract"}
+    findings[:] = [f for f in findings if f.kind != "contract"]
+    for name, (rlo, rhi) in requested.items():
+        if name in pinned or name in specialised:
+            continue
+        vlo, vhi = valid[name]
+        elo, ehi = exported[name]
+        text = notes.get(name, "")
+        if vlo > rlo:
+            extra = f" (torch.export traced only {name} >= {elo})" if elo > vlo else ""
+            findings.append(Finding("guard", f"{text}{extra}"))
+        if vhi < rhi:
+            if ehi > vhi:
+                findings.append(
+                    Finding(
+                        "limit",
+                        f"{text} torch.export alone accepts {name} up to {ehi}: it checks "
+                        "shapes, not the values used as indices.",
+                    )
+                )
+            else:
+                findings.append(Finding("guard", text))
+        gaps = []
+        if elo > vlo:
+            gaps.append((vlo, min(elo - 1, vhi)))
+        if ehi < vhi:
+            gaps.append((max(ehi + 1, vlo), vhi))
+        for glo, ghi in gaps:
+            why = _why_excluded(contract, name, glo, ghi)
+            span = f"{name} in {glo}..{ghi}" if glo != ghi else f"{name} = {glo}"
+            findings.append(
+                Finding(
+                    "uncovered", f"{span}: the contract allows it, torch.export traced only {name} in {elo}..{ehi}{why}"
+                )
+            )
+            if check_uncovered:
+                base = _example({k: v for k, v in valid.items() if v[0] <= v[1]}, subject.default_sizes())
+                for value in sorted({glo, ghi}):
+                    point = {**base, name: value}
+                    report(f"concrete meta-device check at {_point(point)} (outside what export covered)")
+                    findings.append(_concrete(subject, point, "at"))
+
+
+def _why_excluded(contract: _Contract, name: str, lo: int, hi: int) -> str:
+    """Size-1 dimensions are specialised by torch.export; say which dimension is 1 there."""
+    ones = []
+    for value in {lo, hi}:
+        scope = contract.scope({name: value})
+        for rule in list(contract.rules):
+            if rule not in scope.values:
+                try:
+                    scope.derive(rule)
+                except Exception:
+                    continue
+        ones += [k for k, v in scope.values.items() if v == 1 and (k == name or k in contract.rules)]
+    ones = sorted(set(ones))
+    if ones:
+        return f" (there {' and '.join(f'{k} = 1' for k in ones)}: torch.export specialises size-1 dimensions)"
+    return ""
+
+
+def _compare_outputs(
+    subject: Subject,
+    contract: _Contract,
+    model: Any,
+    outputs: list[tuple[str, tuple[Any, ...]]],
+    symbol_names: Mapping[Any, str],
+    proven: Mapping[str, tuple[int, int]],
+    axes: list[AxisProof],
+    findings: list[Finding],
+    report: Progress,
+) -> None:
+    specs = _output_specs(subject, model)
+    seen_relations: set[str] = set()
+    point_ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
+    for field_name, shape in outputs:
+        spec = specs.get(field_name)
+        if spec is None:
+            findings.append(Finding("uncovered", f"{field_name}: the contract states no shape for it"))
+            continue
+        if spec.variadic >= 0:
+            findings.append(Finding("uncovered", f"{field_name}: {spec.label} has a variadic dimension; not compared"))
+            continue
+        if len(spec.dims) != len(shape):
+            findings.append(
+                Finding(
+                    "difference",
+                    f"{field_name}: the contract says {len(spec.dims)} dims "
+                    f"({' '.join(d.text() for d in spec.dims)}), the code returns {len(shape)}",
+                )
+            )
+            continue
+        for axis, (dim, size) in enumerate(zip(spec.dims, shape, strict=False)):
+            found = from_torch(size.node.expr if isinstance(size, torch.SymInt) else int(size), symbol_names)
+            found_text = fmt(found)
+            if contract.free(dim):
+                if dim.kind == NAMED and not found.is_number and dim.name not in seen_relations:
+                    seen_relations.add(dim.name)
+                    findings.append(
+                        Finding(
+                            "relation",
+                            f"{dim.name} = {found_text} ({field_name} axis {axis}; the contract leaves it free)",
+                        )
+                    )
+                axes.append(AxisProof(field_name, axis, dim.text(), found_text, "proved", "free in the contract"))
+                continue
+            inputs = tuple(sorted(contract.dim_inputs(dim) | {str(s) for s in found.free_symbols}))
+            expr = contract.dim_sympy(dim)
+
+            def value(point: Mapping[str, int], dim: Dim = dim) -> int:
+                got = contract.dim_value(dim, point)
+                return -1 if got is None else got
+
+            if expr is not None and not _agrees(expr, value, inputs, point_ranges):
+                expr = None
+            report(f"{field_name} axis {axis}: {contract.describe(dim)} vs {found_text}")
+            verdict: Verdict = compare(found, value, expr, point_ranges, inputs, budget=_BUDGET)
+            axes.append(
+                AxisProof(
+                    field_name,
+                    axis,
+                    contract.describe(dim),
+                    found_text,
+                    verdict.status,
+                    verdict.method,
+                    verdict.counterexample,
+                )
+            )
+            if verdict.status == "differs":
+                findings.append(
+                    Finding(
+                        "difference",
+                        f"{field_name} axis {axis}: the contract says {contract.describe(dim)}, "
+                        f"the code gives {found_text}; "
+                        f"at {_point(verdict.counterexample or {})} that is {verdict.found_value}, not "
+                        f"{verdict.contract_value}",
+                    )
+                )
+            elif verdict.status == "sampled":
+                findings.append(Finding("uncovered", f"{field_name} axis {axis}: {verdict.method}"))
+            elif not found.is_number and not found.is_Symbol:
+                label = dim.text() if dim.kind != NAMED else dim.name
+                if label not in seen_relations:
+                    seen_relations.add(label)
+                    ranges = ", ".join(
+                        f"{n} in {point_ranges[n][0]}..{point_ranges[n][1]}" for n in inputs if n in point_ranges
+                    )
+                    same = f", the contract's {contract.describe(dim)}" if dim.kind == NAMED else ""
+                    findings.append(Finding("relation", f"{label} = {found_text}{same}, for every {ranges}"))
+
+
+def _agrees(
+    expr: sympy.Expr,
+    value: Callable[[Mapping[str, int]], int],
+    inputs: tuple[str, ...],
+    ranges: Mapping[str, tuple[int, int]],
+) -> bool:
+    """The parsed contract formula equals the contract's own computation (checked before it is trusted)."""
+    import random
+
+    from ._symbolic import python_function
+
+    names = tuple(n for n in inputs if n in ranges)
+    fn = python_function(expr, names)
+    rng = random.Random(1)
+    for _ in range(64):
+        point = {n: rng.randint(*ranges[n]) for n in names}
+        try:
+            if int(fn(**point)) != value(point):
+                return False
+        except Exception:
+            return False
+    return True
+
+
+def _output_specs(subject: Subject, model: Any) -> dict[str, TensorSpec]:
+    specs: dict[str, TensorSpec] = {}
+    for name, out in subject.output_specs(model).items():
+        spec = getattr(out, "spec", out)
+        if isinstance(spec, TensorSpec):
+            specs[name] = spec
+        elif isinstance(spec, TupleSpec):
+            for i, item in enumerate(spec.items):
+                if isinstance(item, TensorSpec):
+                    specs[f"{name}[{i}]"] = item
+    return specs
+
+
+_ORDER = ("specialisation", "guard", "limit", "relation", "difference", "error", "uncovered")
+
+
+def _ordered(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: _ORDER.index(f.kind) if f.kind in _ORDER else len(_ORDER))

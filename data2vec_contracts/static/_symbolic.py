@@ -1,0 +1,235 @@
+"""Size expressions: torch.export's sympy on one side, the contract on the other, and a proof they agree.
+
+A size expression built from integers, names, ``+``, ``*`` and floor division / modulo by constants
+is a *quasi-polynomial*: on each residue class of its inputs modulo a period P it is a polynomial of
+degree at most d in each input. Two of them that agree on (d + 1)·P consecutive values of every input
+agree everywhere, so checking that grid is a proof, however large the range. Anything else is
+checked exhaustively when the range is small enough, and sampled (and reported as such) otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+__all__ = ["Verdict", "compare", "fmt", "from_torch", "parse_formula", "python_function"]
+
+
+def _floordiv_types() -> tuple[type, ...]:
+    from torch.utils._sympy.functions import FloorDiv
+
+    return (FloorDiv,)
+
+
+def from_torch(expr: Any, names: Mapping[Any, str]) -> sympy.Expr:
+    """A torch.export size expression with its ``s0``-style symbols renamed to contract names."""
+    expr = sympy.sympify(expr)
+    return expr.xreplace({s: sympy.Symbol(names.get(s, str(s)), integer=True) for s in expr.free_symbols})
+
+
+def _to_floor(expr: sympy.Expr) -> sympy.Expr:
+    """Torch's ``FloorDiv``/``Mod`` as plain sympy ``floor``, so sympy can simplify it."""
+    fd = _floordiv_types()
+
+    def walk(e: Any) -> Any:
+        if not e.args:
+            return e
+        args = [walk(a) for a in e.args]
+        if isinstance(e, fd):
+            return sympy.floor(args[0] / args[1])
+        if type(e).__name__ in ("PythonMod", "Mod") and len(args) == 2:
+            return args[0] - args[1] * sympy.floor(args[0] / args[1])
+        return e.func(*args)
+
+    return walk(expr)  # type: ignore[no-any-return]
+
+
+def parse_formula(formula: str, env: Mapping[str, Any]) -> sympy.Expr | None:
+    """A contract formula such as ``(S - 400)//320 + 1`` as sympy, or ``None`` if it is not an expression."""
+    try:
+        value = eval(formula, {"__builtins__": {}}, dict(env))
+    except Exception:
+        return None
+    return sympy.sympify(value) if isinstance(value, (int, sympy.Basic)) else None
+
+
+def python_function(expr: sympy.Expr, names: tuple[str, ...]) -> Callable[..., int]:
+    """A fast Python function of the named sizes (floor division stays integer)."""
+    from torch.utils._sympy.printers import PythonPrinter
+
+    code = PythonPrinter().doprint(expr)
+    for bad, good in (("math.floor", "_floor"), ("math.ceil", "_ceil")):
+        code = code.replace(bad, good)
+    fn = eval(
+        f"lambda {', '.join(names) or '_unused=0'}: {code}",
+        {
+            "_floor": math.floor,
+            "_ceil": math.ceil,
+            "floor": math.floor,
+            "ceiling": math.ceil,
+            "Min": min,
+            "Max": max,
+            "math": math,
+        },
+    )
+    return fn  # type: ignore[no-any-return]
+
+
+# -- quasi-polynomial structure ---------------------------------------------------------------
+def _period_degree(expr: sympy.Expr, var: sympy.Symbol) -> tuple[int, int] | None:
+    """(period, degree) of ``expr`` in ``var``, or ``None`` when it is not a quasi-polynomial."""
+    fd = _floordiv_types()
+    e = expr
+    if e.is_Integer or e.is_Symbol:
+        return 1, 1 if e == var else 0
+    if e.is_Rational:
+        return 1, 0
+    if isinstance(e, fd) or type(e).__name__ in ("PythonMod", "Mod"):
+        num, den = e.args
+        if not den.is_Integer or den <= 0:
+            return None
+        inner = _period_degree(num, var)
+        if inner is None:
+            return None
+        return inner[0] * int(den), inner[1]
+    if isinstance(e, sympy.floor):
+        inner = _period_degree(e.args[0], var)
+        if inner is None:
+            return None
+        dens = [sympy.fraction(c)[1] for c in e.args[0].atoms(sympy.Rational)]
+        mult = math.lcm(*[int(d) for d in dens]) if dens else 1
+        return inner[0] * mult, inner[1]
+    if e.is_Add or e.is_Mul:
+        parts = [_period_degree(a, var) for a in e.args]
+        if any(p is None for p in parts):
+            return None
+        period = math.lcm(*[p[0] for p in parts])  # type: ignore[index]
+        degree = (max if e.is_Add else sum)(p[1] for p in parts)  # type: ignore[index]
+        return period, degree
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        inner = _period_degree(e.base, var)
+        return None if inner is None else (inner[0], inner[1] * int(e.exp))
+    return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # "proved", "differs", "sampled"
+    method: str
+    counterexample: dict[str, int] | None = None
+    found_value: int | None = None
+    contract_value: int | None = None
+
+
+def compare(
+    found: sympy.Expr,
+    contract: Callable[[Mapping[str, int]], int],
+    contract_expr: sympy.Expr | None,
+    ranges: Mapping[str, tuple[int, int]],
+    variables: tuple[str, ...],
+    budget: int = 200_000,
+    samples: int = 2_000,
+) -> Verdict:
+    """Is ``found`` (from torch.export) equal to the contract for every integer point of ``ranges``?"""
+    names = tuple(v for v in variables if v in ranges)
+    f_found = python_function(found, names)
+    if contract_expr is not None:
+        f_expr = python_function(contract_expr, names)
+
+        def contract_fast(point: Mapping[str, int]) -> int:
+            return int(f_expr(**point))
+    else:
+        contract_fast = contract
+
+    def differs(points: Any) -> Verdict | None:
+        for values in points:
+            point = dict(zip(names, values, strict=False))
+            a, b = int(f_found(**point)), int(contract_fast(point))
+            if a != b:
+                b_true = int(contract(point))
+                return Verdict("differs", "", point, a, b_true)
+        return None
+
+    if not names:
+        bad = differs([()])
+        return bad or Verdict("proved", "constant")
+    # (a) sympy says the difference is zero
+    if contract_expr is not None:
+        try:
+            if sympy.simplify(_to_floor(found) - _to_floor(contract_expr)) == 0:
+                bad = differs(_corners(names, ranges))
+                return bad or Verdict("proved", "symbolic (sympy)")
+        except Exception:
+            pass
+    box = math.prod(ranges[n][1] - ranges[n][0] + 1 for n in names)
+    # (b) quasi-polynomial identity on (d+1)·P consecutive values of each variable
+    if contract_expr is not None:
+        grid = _quasi_grid(found, contract_expr, names, ranges)
+        if grid is not None and math.prod(len(g) for g in grid) <= budget:
+            bad = differs(itertools.product(*grid))
+            if bad is not None:
+                return bad
+            size = math.prod(len(g) for g in grid)
+            if size < box:
+                return Verdict("proved", f"quasi-polynomial identity, {size} points cover every period")
+            return Verdict("proved", f"exhaustive, all {box} sizes")
+    # (c) every point
+    if box <= budget:
+        bad = differs(itertools.product(*[range(ranges[n][0], ranges[n][1] + 1) for n in names]))
+        return bad or Verdict("proved", f"exhaustive, all {box} sizes")
+    # (d) a sample: not a proof
+    rng = random.Random(0)
+    pts = list(_corners(names, ranges))
+    pts += [tuple(rng.randint(*ranges[n]) for n in names) for _ in range(samples)]
+    bad = differs(pts)
+    return bad or Verdict("sampled", f"agreed at {len(pts)} sampled sizes, not exhaustive")
+
+
+def _corners(names: tuple[str, ...], ranges: Mapping[str, tuple[int, int]]) -> list[tuple[int, ...]]:
+    sides = [sorted({ranges[n][0], min(ranges[n][0] + 1, ranges[n][1]), ranges[n][1]}) for n in names]
+    return list(itertools.product(*sides))
+
+
+def _quasi_grid(
+    a: sympy.Expr, b: sympy.Expr, names: tuple[str, ...], ranges: Mapping[str, tuple[int, int]]
+) -> list[range] | None:
+    grid = []
+    for n in names:
+        var = sympy.Symbol(n, integer=True)
+        pa, pb = _period_degree(a, var), _period_degree(b, var)
+        if pa is None or pb is None:
+            return None
+        period = math.lcm(pa[0], pb[0])
+        degree = max(pa[1], pb[1])
+        lo, hi = ranges[n]
+        grid.append(range(lo, min(hi, lo + (degree + 1) * period - 1) + 1))
+    return grid
+
+
+# -- printing ---------------------------------------------------------------------------------
+def fmt(expr: Any) -> str:
+    """``((S//80 - 3)//2 - 1)//2 + 1``: sizes the way people write them."""
+    e = sympy.sympify(expr)
+    fd = _floordiv_types()
+    if isinstance(e, fd):
+        num, den = e.args
+        left = fmt(num)
+        return f"({left})//{fmt(den)}" if num.is_Add else f"{left}//{fmt(den)}"
+    if e.is_Add:
+        terms = sorted(e.args, key=lambda t: (t.is_number, str(t)))
+        out = fmt(terms[0])
+        for t in terms[1:]:
+            if (t.is_number and t < 0) or (t.is_Mul and t.args[0].is_number and t.args[0] < 0):
+                out += f" - {fmt(-t)}"
+            else:
+                out += f" + {fmt(t)}"
+        return out
+    if e.is_Mul:
+        return "*".join(f"({fmt(a)})" if a.is_Add else fmt(a) for a in e.args)
+    return str(e)
