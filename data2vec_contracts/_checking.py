@@ -197,7 +197,8 @@ class Scope:
     def check_constraints(self, constraints: Sequence[Constraint]) -> None:
         __tracebackhide__ = True
         for c in constraints:
-            if all(d in self.values for d in c.deps) and not c.holds(self.values):
+            # a derived dimension (audio Tx from S) is bound from its rule first, else it is never checked
+            if all(d in self.values or self.derive(d) is not None for d in c.deps) and not c.holds(self.values):
                 actual = c.actual or ", ".join(f"{d}={self.values[d]}" for d in c.deps)
                 if len(c.deps) == 1:
                     bound_by: str | None = self.source_text(c.deps[0])
