@@ -1,0 +1,31 @@
+"""pytester for the plugin tests.
+
+``pytest_plugins`` is only allowed in the top-level conftest, so pytester is loaded here when this conftest
+is (a no-op when the top-level conftest or ``-p pytester`` loaded it already).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("pytester"):
+        config.pluginmanager.import_plugin("pytester")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _import_what_inner_sessions_import() -> None:
+    """In-process pytester runs drop the modules they imported at the end of each test; torch cannot import
+    some of its modules twice (``torch._dynamo`` registers operator libraries), so import them once, first.
+    hypothesis too: its pytest plugin imports it at the end of every session, which costs seconds."""
+    import hypothesis  # noqa: F401
+    import torch
+    import transformers  # noqa: F401
+
+    import data2vec_contracts._decorator
+    import data2vec_contracts._instrument
+    import data2vec_contracts.plugin._tiny  # noqa: F401
+
+    data2vec_contracts._instrument.data2vec_classes()
+    torch.compiler.disable(lambda: None, recursive=True)
