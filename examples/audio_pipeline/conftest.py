@@ -1,13 +1,15 @@
-"""Make ``audio_pipeline`` importable without installing it, and build the tiny test model."""
+"""Make ``audio_pipeline`` importable without installing it, and build the tiny test model
+with the plugin's ``data2vec_model`` factory (random weights, no download, checked, eval mode)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-import torch
-from transformers import Data2VecAudioConfig, Data2VecAudioModel
+from transformers import Data2VecAudioModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -27,7 +29,6 @@ TINY_AUDIO = {
 
 
 @pytest.fixture
-def audio_model() -> Data2VecAudioModel:
-    """A random-weight Data2VecAudioModel with D=32 and 16 samples per frame (no download)."""
-    torch.manual_seed(0)
-    return Data2VecAudioModel(Data2VecAudioConfig(**TINY_AUDIO)).eval()
+def audio_model(data2vec_model: Callable[..., Any]) -> Data2VecAudioModel:
+    """A tiny random-weight Data2VecAudioModel (D=32, 16 samples per frame, 2 layers), every forward call checked."""
+    return data2vec_model("audio", "Model", **TINY_AUDIO)

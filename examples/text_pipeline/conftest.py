@@ -1,13 +1,15 @@
-"""Make ``text_pipeline`` importable without installing it, and build the tiny test model."""
+"""Make ``text_pipeline`` importable without installing it, and build the tiny test model
+with the plugin's ``data2vec_model`` factory (random weights, no download, checked, eval mode)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-import torch
-from transformers import Data2VecTextConfig, Data2VecTextModel
+from transformers import Data2VecTextModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,7 +24,6 @@ TINY_TEXT = {
 
 
 @pytest.fixture
-def text_model() -> Data2VecTextModel:
-    """A random-weight Data2VecTextModel with D=32 (no download)."""
-    torch.manual_seed(0)
-    return Data2VecTextModel(Data2VecTextConfig(**TINY_TEXT)).eval()
+def text_model(data2vec_model: Callable[..., Any]) -> Data2VecTextModel:
+    """A tiny random-weight Data2VecTextModel (D=32, vocab 99, 2 layers), every forward call checked."""
+    return data2vec_model("text", "Model", **TINY_TEXT)

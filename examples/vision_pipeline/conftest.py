@@ -1,13 +1,15 @@
-"""Make ``vision_pipeline`` importable without installing it, and build the tiny test model."""
+"""Make ``vision_pipeline`` importable without installing it, and build the tiny test model
+with the plugin's ``data2vec_model`` factory (random weights, no download, checked, eval mode)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-import torch
-from transformers import Data2VecVisionConfig, Data2VecVisionModel
+from transformers import Data2VecVisionModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -23,7 +25,6 @@ TINY_VISION = {
 
 
 @pytest.fixture
-def vision_model() -> Data2VecVisionModel:
-    """A random-weight Data2VecVisionModel with D=32 and 8x8 patches (no download)."""
-    torch.manual_seed(0)
-    return Data2VecVisionModel(Data2VecVisionConfig(**TINY_VISION)).eval()
+def vision_model(data2vec_model: Callable[..., Any]) -> Data2VecVisionModel:
+    """A tiny random-weight Data2VecVisionModel (D=32, 8x8 patches, 2 layers), every forward call checked."""
+    return data2vec_model("vision", "Model", **TINY_VISION)

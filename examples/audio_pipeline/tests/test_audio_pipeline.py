@@ -12,6 +12,7 @@ from transformers import Data2VecAudioModel
 import data2vec_contracts
 from data2vec_contracts import ShapeContractError
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.plugin import ShapeContractRecorder
 
 LENGTHS = [1000, 600, 333]
 
@@ -120,3 +121,23 @@ def test_the_sample_mask_is_not_a_frame_mask(audio_model: Data2VecAudioModel) ->
         "  Hint: a sample-level (B, S) audio mask was used where frames (B, T) are expected; downsample it with "
         "data2vec_contracts.frame_mask(config, attention_mask) (T = frames of each row's length).",
     ]
+
+
+def test_one_training_step_checks_the_model_and_every_pipeline_step(
+    audio_model: Data2VecAudioModel, shape_contract_recorder: ShapeContractRecorder
+) -> None:
+    input_values, attention_mask = pad_waveforms(waveforms(LENGTHS))
+    frames, mask = encode_frames(audio_model, input_values, attention_mask)
+    logits = FrameClassifier(audio_model.config.hidden_size, num_labels=5)(frames)
+    masked_frame_loss(logits, torch.zeros(3, 61, dtype=torch.long), mask).backward()
+    assert shape_contract_recorder.contracts() == [
+        "audio_pipeline._batching.pad_waveforms",
+        "Data2VecAudioModel",
+        "data2vec_contracts.frame_mask",
+        "audio_pipeline._encoding.encode_frames",
+        "audio_pipeline._classifier.FrameClassifier.forward",
+        "audio_pipeline._classifier.masked_frame_loss",
+    ]
+    assert shape_contract_recorder.dims("S") == {1000}
+    assert shape_contract_recorder.dims("T") == {61}
+    assert shape_contract_recorder.dims("K", "masked_frame_loss") == {5}

@@ -9,13 +9,9 @@ use ``frame_mask``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-EXAMPLE_ROOT = Path(__file__).resolve().parents[1]
-
-BUGGY_PIPELINE = '''
+BUGGY_PIPELINE = """
 import torch
 from jaxtyping import Bool, Float, Int
 from torch import Tensor
@@ -41,15 +37,12 @@ def test_encode_frames():
     input_values, attention_mask = pad_waveforms([torch.randn(1000), torch.randn(600), torch.randn(333)])
     frames, frame_mask = encode_frames(model, input_values, attention_mask)
     assert frames.shape[:2] == frame_mask.shape
-'''
+"""
 
 
-def test_using_the_sample_mask_on_frames_fails_with_the_contract_message(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(EXAMPLE_ROOT))
+def test_using_the_sample_mask_on_frames_fails_with_the_contract_message(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_buggy_frames=BUGGY_PIPELINE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("--shape-contracts", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -9,6 +9,7 @@ from transformers import Data2VecTextModel
 
 from data2vec_contracts import ShapeContractError
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.plugin import ShapeContractRecorder
 
 SENTENCES = [[5, 17, 42, 8, 2], [9, 33, 2], [3, 4, 5, 6, 7, 8, 2]]
 
@@ -98,3 +99,22 @@ def test_a_mask_of_the_wrong_length_is_a_contract_violation(text_model: Data2Vec
         "      D = 32  (model.config.hidden_size)",
         "      B = 3   (argument input_ids, axis 0)",
     ]
+
+
+@pytest.mark.shape_contracts(dims={"D": 32})
+def test_one_classifier_call_checks_the_model_and_every_pipeline_step(
+    text_model: Data2VecTextModel, shape_contract_recorder: ShapeContractRecorder
+) -> None:
+    input_ids, attention_mask = pad_batch(SENTENCES, text_model.config.pad_token_id)
+    SentenceClassifier(text_model, num_labels=4).eval()(input_ids, attention_mask)
+    assert shape_contract_recorder.contracts() == [
+        "text_pipeline._batching.pad_batch",
+        "Data2VecTextModel",
+        "text_pipeline._embedding.mean_pool",
+        "text_pipeline._embedding.embed_sentences",
+        "text_pipeline._classifier.SentenceClassifier.forward",
+    ]
+    assert shape_contract_recorder.dims("B") == {3}
+    assert shape_contract_recorder.dims("N") == {7}
+    assert shape_contract_recorder.dims("D") == {32}
+    assert shape_contract_recorder.dims("K", "SentenceClassifier.forward") == {4}

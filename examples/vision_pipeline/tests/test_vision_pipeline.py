@@ -10,6 +10,7 @@ from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid
 import data2vec_contracts
 from data2vec_contracts import ShapeContractError
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.plugin import ShapeContractRecorder
 
 
 @pytest.mark.parametrize(("height", "width"), [(32, 32), (32, 48), (48, 16)])
@@ -82,11 +83,29 @@ def test_tokens_with_the_cls_token_are_not_a_grid(vision_model: Data2VecVisionMo
         '      Contract: Float[Tensor, "B h*w D"]',
         "      Actual value: Tensor(float32, shape=(2, 25, 32))",
         "      Dimension h*w: expected 24 (= h*w with h=4, w=6), actual 25",
-        "      h*w was bound by: h: grid_height; w: grid_width",
+        "      h*w was bound by: h: argument grid_height; w: argument grid_width",
         "    Other bindings:",
-        "      h = 4  (grid_height)",
-        "      w = 6  (grid_width)",
+        "      h = 4  (argument grid_height)",
+        "      w = 6  (argument grid_width)",
         "      B = 2  (argument patches, axis 0)",
         "  Hint: Data2Vec vision returns 1 + h*w tokens with the CLS token at index 0; drop it with x[:, 1:] "
         "before reshaping to the (B, h, w, D) grid (data2vec_contracts.tokens_to_grid does this).",
     ]
+
+
+def test_one_segment_call_checks_the_model_and_every_pipeline_step(
+    vision_model: Data2VecVisionModel, shape_contract_recorder: ShapeContractRecorder
+) -> None:
+    head = SegmentationHead(vision_model.config.hidden_size, num_classes=3)
+    segment(vision_model, head, torch.randn(2, 3, 32, 48))
+    assert shape_contract_recorder.contracts() == [
+        "Data2VecVisionModel",
+        "vision_pipeline._features.patches_to_grid",
+        "vision_pipeline._features.patch_feature_map",
+        "vision_pipeline._segmentation.SegmentationHead.forward",
+        "vision_pipeline._segmentation.segment",
+    ]
+    assert shape_contract_recorder.dims("Nv", "Data2VecVisionModel") == {25}
+    assert shape_contract_recorder.dims("h") == {4}
+    assert shape_contract_recorder.dims("w") == {6}
+    assert shape_contract_recorder.dims("K", "segment") == {3}

@@ -8,11 +8,7 @@ contract with the dimension, both sizes, what bound them and the CLS hint.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-EXAMPLE_ROOT = Path(__file__).resolve().parents[1]
 
 BUGGY_PIPELINE = """
 import torch
@@ -40,12 +36,9 @@ def test_feature_map():
 """
 
 
-def test_keeping_the_cls_token_fails_with_the_contract_message(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PYTHONPATH", str(EXAMPLE_ROOT))
+def test_keeping_the_cls_token_fails_with_the_contract_message(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_buggy_grid=BUGGY_PIPELINE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("--shape-contracts", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     # fnmatch patterns: "*" is a wildcard and "[[]" a literal "[".
     result.stdout.fnmatch_lines(
@@ -53,7 +46,7 @@ def test_keeping_the_cls_token_fails_with_the_contract_message(
             "*Shape contract violated: dimension h*w of argument patches.",
             "*  Function: vision_pipeline._features.patches_to_grid",
             "*      Dimension h*w: expected 24 (= h*w with h=4, w=6), actual 25",
-            "*      h*w was bound by: h: grid_height; w: grid_width",
+            "*      h*w was bound by: h: argument grid_height; w: argument grid_width",
             "*  Hint: Data2Vec vision returns 1 + h*w tokens with the CLS token at index 0; drop it with x[[]:, 1:]*",
         ]
     )
