@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 import torch
 
 from . import _switch
+from ._checking import Scope
 from ._decorator import ContractFunction, contract_of
 from ._errors import ContractDefinitionError
 from ._messages import Violation, render
@@ -114,7 +115,7 @@ class ProbeRun:
         self.deviations: dict[str, float] = {}
         self.notes: list[str] = []
         self.single_example_called = False
-        self.base_scope = None
+        self.base_scope: Scope | None = None
         self.base_out: Any = None
         self.base_leaves: list[OutLeaf] = []
 

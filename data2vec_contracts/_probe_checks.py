@@ -86,21 +86,21 @@ def check_batch(run: ProbeRun) -> str | None:
         return t if leaf.path in masks or t.ndim < 2 else t.flip(-1)
 
     for first in (True, False):
-        variant = run.inputs.map(
-            lambda leaf, first=first: torch.cat(
-                [leaf.tensor, other(leaf)] if first else [other(leaf), leaf.tensor], dim=leaf.axes["B"]
-            )
-            if "B" in leaf.axes
-            else leaf.tensor
-        )
+
+        def paired(leaf: Leaf, first: bool = first) -> Tensor:
+            if "B" not in leaf.axes:
+                return leaf.tensor
+            parts = [leaf.tensor, other(leaf)] if first else [other(leaf), leaf.tensor]
+            return torch.cat(parts, dim=leaf.axes["B"])
+
         where = "after" if first else "before"
-        out = run.call_variant(variant, "batch", f"example 0 with another example {where} it")
-        rows(
-            out,
-            [(0 if first else 1, 0)],
-            lambda _v, _b, where=where: f"example 0 with another example {where} it (a batch of 2) differs from "
-            "example 0 alone",
-        )
+        said = f"example 0 with another example {where} it (a batch of 2) differs from example 0 alone"
+        out = run.call_variant(run.inputs.map(paired), "batch", f"example 0 with another example {where} it")
+
+        def saying(_v: int, _b: int, said: str = said) -> str:
+            return said
+
+        rows(out, [(0 if first else 1, 0)], saying)
     run.note("B = 1: the other example is the given one with its non-mask inputs reversed along their last axis")
     return None
 
@@ -281,7 +281,6 @@ def check_grid(run: ProbeRun) -> str | None:
     rules = _grid_rules(run)
     if not rules:
         return "the contract maps no tokens to a grid (no where= relation N = c + h*w)"
-    values = run.base_scope.values if run.base_scope is not None else {}
     ran = False
     for target, a, b, offset, formula in rules:
         grids = [o for o in run.base_leaves if a in o.axes and b in o.axes]
@@ -289,7 +288,7 @@ def check_grid(run: ProbeRun) -> str | None:
         if not grids or not tokens:
             continue
         for leaf in tokens:
-            _probe_grid(run, leaf, target, a, b, offset, formula, grids, values)
+            _probe_grid(run, leaf, target, a, b, offset, formula, grids)
             ran = True
     if not ran:
         return "no floating-point argument over the token axis and output over both grid axes of a where= relation"
@@ -305,7 +304,6 @@ def _probe_grid(
     offset: int,
     formula: str,
     grids: list[OutLeaf],
-    values: dict[str, Any],
 ) -> None:
     t = tokens.tensor
     ax = tokens.axes[target]
@@ -369,13 +367,12 @@ def _probe_grid(
             f"{count} of {wrong.numel()} cells are wrong"
         )
         run.fail("grid", grid.field, grid.spec, said)
-    del values
 
 
 # -- distinct sizes ----------------------------------------------------------------------------
 def check_sizes(run: ProbeRun) -> str | None:
     plan = run.plan
-    values = run.base_scope.values if run.base_scope is not None else {}
+    values: dict[str, Any] = run.base_scope.values if run.base_scope is not None else {}
     leaves = run.inputs.leaves()
     on_inputs = {d for leaf in leaves for d in leaf.axes}
     # int arguments that set a dimension: named like it, or its dims= source (``dims={"h": "h"}``)
@@ -409,8 +406,8 @@ def check_sizes(run: ProbeRun) -> str | None:
         return "no named dimension can be resized (B, mask axes, where= dims and H/W/h/w are; dims= ones are kept)"
     step = dict.fromkeys(universe, 1)
     vision = run.configs.get("vision")
-    patch = vision.patch_size if vision is not None else values.get("p", values.get("P", 1))
-    patch = int(patch[0] if isinstance(patch, (tuple, list)) else patch)
+    raw = vision.patch_size if vision is not None else values.get("p", values.get("P", 1))
+    patch = int(raw[0] if isinstance(raw, (tuple, list)) else raw)
     for d in ("H", "W"):
         step[d] = patch
     text = run.configs.get("text")

@@ -112,14 +112,15 @@ class Inputs:
     def leaves(self) -> list[Leaf]:
         found: list[Leaf] = []
 
-        def collect(path: str, t: Tensor, spec: TensorSpec, name: str) -> Tensor:
-            found.append(Leaf(name, path, t, spec, named_axes(spec, t.ndim)))
-            return t
-
         for name, value in self.arguments.items():
             spec = self.specs.get(name)
             if spec is not None:
-                _walk(value, spec, name, lambda p, t, s, n=name: collect(p, t, s, n))
+
+                def collect(path: str, t: Tensor, s: TensorSpec, name: str = name) -> Tensor:
+                    found.append(Leaf(name, path, t, s, named_axes(s, t.ndim)))
+                    return t
+
+                _walk(value, spec, name, collect)
         return found
 
     def map(self, f: Callable[[Leaf], Tensor], ints: Mapping[str, int] | None = None) -> Inputs:
@@ -132,14 +133,17 @@ class Inputs:
             elif spec is None:
                 out[name] = value
             else:
-                out[name] = _walk(
-                    value, spec, name, lambda p, t, s, n=name: f(Leaf(n, p, t, s, named_axes(s, t.ndim)))
-                )
+
+                def replace(path: str, t: Tensor, s: TensorSpec, name: str = name) -> Tensor:
+                    return f(Leaf(name, path, t, s, named_axes(s, t.ndim)))
+
+                out[name] = _walk(value, spec, name, replace)
         return Inputs(self.signature, out, self.specs)
 
     def call_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Positional and keyword arguments, every tensor a fresh copy (the function may write to it)."""
-        bound = inspect.BoundArguments(self.signature, {k: clone_tree(v) for k, v in self.arguments.items()})  # type: ignore[arg-type]
+        copies = {k: clone_tree(v) for k, v in self.arguments.items()}
+        bound = inspect.BoundArguments(self.signature, copies)
         return bound.args, bound.kwargs
 
 
@@ -222,7 +226,7 @@ def data2vec_configs(modules: list[torch.nn.Module]) -> dict[str, Any]:
         for sub in module.modules():
             kind = str(getattr(getattr(sub, "config", None), "model_type", ""))
             if kind.startswith("data2vec-"):
-                configs.setdefault(kind.removeprefix("data2vec-"), sub.config)  # type: ignore[union-attr]
+                configs.setdefault(kind.removeprefix("data2vec-"), sub.config)
     return configs
 
 
@@ -233,7 +237,7 @@ def preserved_state(modules: list[torch.nn.Module]) -> Iterator[None]:
     py_state = random.getstate()
     np_random = getattr(sys.modules.get("numpy"), "random", None)
     np_state = np_random.get_state() if np_random is not None else None
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []  # type: ignore[no-untyped-call]
     try:
         with torch.random.fork_rng(devices=devices), torch.no_grad():
             for m in modules:
