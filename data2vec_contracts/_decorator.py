@@ -150,7 +150,9 @@ class ContractFunction:
                         read = _resolve_path(source, arguments) if isinstance(source, str) else source(arguments)
                         value = operator.index(read)
                     except Exception as exc:
-                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", exc)
+                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", f"{type(exc).__name__}: {exc}")
+                    if value < 0:
+                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", str(value))
                 if dim in scope.values and scope.values[dim] != value:
                     scope.fail(
                         where, "dimension", str(scope.values[dim]), str(value),
@@ -159,16 +161,16 @@ class ContractFunction:
                 scope.bind(dim, int(value), where)
         return scope
 
-    def _unreadable(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], field: str, exc: Exception) -> NoReturn:
-        """A dims= source failed: report a bad argument if there is one (it explains best), else the source."""
+    def _unreadable(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], field: str, actual: str) -> NoReturn:
+        """A dims= source gave no size: report a bad argument if there is one (it explains best), else the source."""
         __tracebackhide__ = True
         scope = Scope(self.name, self.declared, None)
         for pname, position, spec in self._params or ():
             value = args[position] if 0 <= position < len(args) else kwargs.get(pname, _MISSING)
             if value is not _MISSING:
                 check_value(scope, spec, value, f"argument {pname}")
-        problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        scope.fail(field, "type", "an int", problem if len(problem) <= 100 else problem[:97] + "...")
+        actual = (actual.splitlines() or [""])[0]
+        scope.fail(field, "type", "a size (an int >= 0)", actual if len(actual) <= 100 else actual[:97] + "...")
 
     def check_args(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Scope:
         __tracebackhide__ = True

@@ -5,7 +5,7 @@ malformed contracts that must fail at decoration time."""
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import torch
@@ -104,7 +104,7 @@ def test_tuple_return_of_wrong_container_or_length() -> None:
 
 # -- Optional, fixed, broadcast, variadic, ellipsis, expressions -------------------------------------
 @contract
-def pool(x: Float[Tensor, "B N D"], mask: Optional[Bool[Tensor, "B N"]] = None) -> Float[Tensor, "B D"]:
+def pool(x: Float[Tensor, "B N D"], mask: Bool[Tensor, "B N"] | None = None) -> Float[Tensor, "B D"]:
     return x.mean(1) if mask is None else (x * mask[..., None]).sum(1)
 
 
@@ -115,7 +115,8 @@ def test_optional_argument_none_or_missing_or_checked() -> None:
     err = violation(lambda: pool(z(2, 3, 4), z(2, 5, dtype=torch.bool)))
     assert (err.field, err.dimension) == ("argument mask", "N")
     err = violation(lambda: pool(z(2, 3, 4), z(2, 3)))
-    assert err.violation is not None and err.violation.problem == "dtype"
+    assert err.violation is not None
+    assert err.violation.problem == "dtype"
 
 
 @contract
@@ -168,9 +169,11 @@ def test_anonymous_variadic_dimension() -> None:
         assert shift(z(*shape), z(4)).shape == shape
     err = violation(lambda: shift(z(2, 3, 4), z(5)))
     assert (err.field, err.dimension) == ("argument by", "D")
-    assert err.violation is not None and err.violation.hint is None  # 4 -> 5 is no CLS token
+    assert err.violation is not None
+    assert err.violation.hint is None
     err = violation(lambda: shift(z(), z(4)))
-    assert err.violation is not None and err.violation.problem == "rank"
+    assert err.violation is not None
+    assert err.violation.problem == "rank"
 
 
 @contract
@@ -216,7 +219,8 @@ def test_where_with_g_bound_by_the_return_value() -> None:
     assert err.violation is not None
     assert err.dimension == "N"
     assert err.violation.bindings["G"] == (3, "return value, axis 1")
-    assert (err.violation.expected, err.violation.actual) == ("10 (from N = 1 + G*G with G=3; where= of the contract)", "5")
+    assert err.violation.expected == "10 (from N = 1 + G*G with G=3; where= of the contract)"
+    assert err.violation.actual == "5"
 
 
 @contract(where={"N": "1 + G*G"})
@@ -320,7 +324,7 @@ class Pooler:
 
     @contract(dims={"D": "self.dim"})
     def __call__(
-        self, x: Float[Tensor, "B N D"], *, mask: Shaped[Tensor, "B N"], scale: Optional[Float[Tensor, " B"]] = None
+        self, x: Float[Tensor, "B N D"], *, mask: Shaped[Tensor, "B N"], scale: Float[Tensor, " B"] | None = None
     ) -> Float[Tensor, "B D"]:
         out = (x * mask[..., None]).sum(1)
         return out if scale is None else out * scale[:, None]
@@ -344,7 +348,7 @@ def test_arguments_passed_by_keyword_are_checked_too() -> None:
 
 # -- non-tensor hints: beartype ---------------------------------------------------------------------
 @contract
-def repeat(x: Float[Tensor, " N"], times: int, mode: str = "tile", limit: Optional[int] = None) -> Float[Tensor, " M"]:
+def repeat(x: Float[Tensor, " N"], times: int, mode: str = "tile", limit: int | None = None) -> Float[Tensor, " M"]:
     return x.repeat(times)
 
 
@@ -410,7 +414,8 @@ def _set_of(x: set[Float[Tensor, " N"]]) -> None:
         (
             {"dims": {"D": "cfg.hidden_size"}},
             _plain,
-            "tests.test_decorator._plain: dims['D'] = 'cfg.hidden_size' names no argument of _plain (arguments: x, model)",
+            "tests.test_decorator._plain: dims['D'] = 'cfg.hidden_size' names no argument of _plain "
+            "(arguments: x, model)",
         ),
         (
             {"dims": {"D": 2.5}},
