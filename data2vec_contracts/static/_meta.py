@@ -202,6 +202,8 @@ def check(
     ]
     rows += _output_rows(subject, out, model, "meta")
     params = list(model.parameters()) if model is not None else []
+    tensors = [*model.named_parameters(), *model.named_buffers()] if model is not None else []
+    off = [(n, t) for n, t in tensors if not t.is_meta]
     return CheckResult(
         target=subject.name,
         kind=subject.kind,
@@ -213,7 +215,8 @@ def check(
         dimensions=dimensions,
         checked=tuple(e.contract for e in events),
         parameters=sum(p.numel() for p in params),
-        parameters_on_meta=bool(params) and all(p.is_meta for p in params),
+        off_meta=tuple(n for n, _ in off),
+        off_meta_bytes=sum(t.numel() * t.element_size() for _, t in off),
         notes=tuple(notes),
     )
 

@@ -407,9 +407,9 @@ def prove(
         if name not in proven:
             value = specialised.get(name)
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
-    _guards(contract, subject, requested, valid, export_ranges, pinned, specialised, findings, report, check_uncovered)
     outputs = _outputs(exported, program.fields())
     _compare_outputs(subject, contract, model, outputs, symbol_names, proven, axes, findings, report)
+    _guards(contract, subject, requested, valid, export_ranges, pinned, specialised, findings, report, check_uncovered)
     if subject.kind == "model":
         findings.append(
             Finding("uncovered", "only the plain forward was exported (no attention_mask, flags or labels)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,8 +36,13 @@ class CheckResult:
     dimensions: dict[str, tuple[int, str]]  # name -> (value, where it comes from)
     checked: tuple[str, ...]  # the contracts that were checked, one entry per checked call
     parameters: int
-    parameters_on_meta: bool
+    off_meta: tuple[str, ...]  # parameters and buffers that are not on the meta device
+    off_meta_bytes: int
     notes: tuple[str, ...] = ()
+
+    @property
+    def parameters_on_meta(self) -> bool:
+        return not self.off_meta
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -115,11 +121,15 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 
 def render_check(result: CheckResult) -> str:
-    where = "a pipeline using" if result.kind == "pipeline" else "class"
+    where = f"a pipeline using {result.model_class}; " if result.kind == "pipeline" else ""
     lines = [
-        f"{result.target}  ({where} {result.model_class}; config: {result.config_source})",
+        f"{result.target}  ({where}config: {result.config_source})",
         f"run: {result.mode}; {result.parameters:,} parameters"
-        + (", all on the meta device (no weight memory)" if result.parameters_on_meta else ""),
+        + (
+            ", all on the meta device (no weight memory)"
+            if result.parameters_on_meta
+            else f"; off the meta device: {', '.join(result.off_meta)} ({result.off_meta_bytes:,} bytes)"
+        ),
         f"contracts checked: {', '.join(dict.fromkeys(result.checked)) or 'none'}",
         "",
     ]
@@ -131,9 +141,7 @@ def render_check(result: CheckResult) -> str:
             shape, symbolic = f"{f.count} x {shape}", f"{f.count} x {symbolic}"
         rows.append([f.role, f.name, symbolic, shape, f.dtype])
     lines += _table(rows)
-    used = [
-        d for d in result.dimensions if any(d in (f.symbolic or ()) or _in_expr(d, f.symbolic) for f in result.fields)
-    ]
+    used = list(dict.fromkeys(d for f in result.fields for d in _names(f.symbolic) if d in result.dimensions))
     if used:
         lines.append("")
         lines += _table(
@@ -145,10 +153,9 @@ def render_check(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
-def _in_expr(name: str, symbolic: tuple[str, ...] | None) -> bool:
-    import re
-
-    return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", s) for s in symbolic or ())
+def _names(symbolic: tuple[str, ...] | None) -> list[str]:
+    """The dimension names in a symbolic shape, in order (``1+h*w`` gives h, w)."""
+    return [n for s in symbolic or () for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", s)]
 
 
 _TITLES = {
@@ -182,7 +189,7 @@ def render_proof(result: ProofResult) -> str:
         if texts:
             lines.append("")
             lines.append(f"{title}:")
-            lines += [f"  - {t}" for t in texts]
+            lines += ["  - " + t.replace("\n", "\n    ") for t in texts]
     return "\n".join(lines)
 
 

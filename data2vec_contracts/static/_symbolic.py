@@ -153,7 +153,7 @@ def compare(
             a, b = int(f_found(**point)), int(contract_fast(point))
             if a != b:
                 b_true = int(contract(point))
-                return Verdict("differs", "", point, a, b_true)
+                return Verdict("differs", "counterexample", point, a, b_true)
         return None
 
     if not names:
@@ -219,8 +219,9 @@ def fmt(expr: Any) -> str:
     fd = _floordiv_types()
     if isinstance(e, fd):
         num, den = e.args
-        left = fmt(num)
-        return f"({left})//{fmt(den)}" if num.is_Add else f"{left}//{fmt(den)}"
+        left = f"({fmt(num)})" if num.is_Add else fmt(num)
+        right = fmt(den) if den.is_Atom else f"({fmt(den)})"
+        return f"{left}//{right}"
     if e.is_Add:
         terms = sorted(e.args, key=lambda t: (t.is_number, str(t)))
         out = fmt(terms[0])
@@ -231,5 +232,5 @@ def fmt(expr: Any) -> str:
                 out += f" + {fmt(t)}"
         return out
     if e.is_Mul:
-        return "*".join(f"({fmt(a)})" if a.is_Add else fmt(a) for a in e.args)
+        return "*".join(f"({fmt(a)})" if a.is_Add or isinstance(a, fd) else fmt(a) for a in e.args)
     return str(e)

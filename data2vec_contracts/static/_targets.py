@@ -159,7 +159,7 @@ class Subject:
         else:
             scope = self.contract.new_scope(self.call(model))
         for name, value in sizes.items():
-            scope.bind(name, int(value), f"{name}={value} (the size asked for)")
+            scope.bind(name, int(value), "the size asked for")
         for name in list(scope.rules or {}):
             if name not in scope.values:
                 with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
