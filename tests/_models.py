@@ -272,6 +272,12 @@ class Scenario:
         return dict(self.config)
 
     @property
+    def returns_tuple(self) -> bool:
+        """``return_dict=False`` as a call flag or in the config."""
+        flag = self.call_flags.get("return_dict", self.config_dict.get("return_dict"))
+        return flag is False
+
+    @property
     def size_kwargs(self) -> dict[str, int]:
         return dict(self.sizes)
 
@@ -362,6 +368,13 @@ def scenarios() -> list[Scenario]:
         _sc("text", "Model", "no-pooler", add_pooling_layer=False, sizes=text, flags=hidden),
         _sc("text", "Model", "no-pooler-tuple", add_pooling_layer=False, sizes=text, flags={"return_dict": False}),
         _sc("text", "Model", "decoder", config=decoder, sizes=text),
+        _sc("text", "Model", "decoder-all", config={**decoder, **eager}, sizes=text,
+            flags={"output_hidden_states": True, "output_attentions": True}),
+        _sc("text", "Model", "decoder-tuple", config={**decoder, **eager}, sizes=text,
+            flags={"output_hidden_states": True, "output_attentions": True, "return_dict": False}),
+        _sc("text", "ForCausalLM", "decoder-tuple", config={**decoder, **eager}, sizes=text, labels="default",
+            flags={"output_hidden_states": True, "output_attentions": True, "return_dict": False}),
+        _sc("text", "ForMaskedLM", "config-return-dict", config={"return_dict": False}, sizes=text),
         _sc("text", "ForCausalLM", "decoder", config=decoder, sizes=text, flags=hidden),
         _sc("text", "ForCausalLM", "decoder-no-cache", config=decoder, sizes=text, flags={"use_cache": False}),
         _sc("text", "ForCausalLM", "decoder-labels", config=decoder, sizes=text, labels="default"),
@@ -387,6 +400,14 @@ def scenarios() -> list[Scenario]:
         _sc("audio", "ForCTC", "adapter-k3-labels", config={"add_adapter": True}, sizes=audio, labels="default"),
         _sc("audio", "ForAudioFrameClassification", "K4", config={"num_labels": 4}, sizes=audio, labels="default"),
         _sc("audio", "ForXVector", "K7", config={"num_labels": 7}, sizes=audio, labels="default"),
+        _sc("audio", "ForXVector", "adapter", config={"add_adapter": True}, sizes={"batch": 2, "samples": 2300},
+            flags=hidden, labels="default"),  # the TDNN runs on the 18 frames after the adapter
+        _sc("audio", "ForSequenceClassification", "weighted-layer-sum", config={"use_weighted_layer_sum": True},
+            sizes=audio, flags=hidden),
+        _sc("audio", "ForAudioFrameClassification", "weighted-layer-sum", config={"use_weighted_layer_sum": True},
+            sizes=audio, labels="default"),
+        _sc("audio", "ForXVector", "weighted-layer-sum", config={"use_weighted_layer_sum": True}, sizes=audio,
+            flags={"output_hidden_states": [-1]}),
         # vision
         _sc("vision", "Model", "pooler-mean", add_pooling_layer=True, sizes={"batch": 2, "height": 35, "width": 17},
             flags=hidden),
@@ -399,6 +420,8 @@ def scenarios() -> list[Scenario]:
             labels="default"),
         _sc("vision", "ForImageClassification", "relative-bias", config={"use_relative_position_bias": True,
             "use_absolute_position_embeddings": True}, sizes={"batch": 2, "height": 40, "width": 24}),
+        _sc("vision", "Model", "shared-relative-bias", config={"use_shared_relative_position_bias": True},
+            sizes={"batch": 1, "height": 24, "width": 48}, flags=hidden),
     ]
     for modality, head, sizes in (
         ("text", "Model", text), ("text", "ForMaskedLM", text), ("audio", "Model", audio),

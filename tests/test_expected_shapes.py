@@ -35,8 +35,8 @@ def test_expected_shapes_equal_the_real_output(scenario: Scenario) -> None:
     model = scenario.build()
     out = scenario.run(model)
     expected = _expected(scenario, model)
-    if scenario.call_flags.get("return_dict") is False:
-        assert isinstance(out, tuple)
+    assert isinstance(out, tuple) == scenario.returns_tuple
+    if scenario.returns_tuple:
         assert tuple(output_shapes(dict(enumerate(out))).values()) == tuple(f.shape for f in expected.values())
     else:
         # the same fields, in the order of the output class, with the same shapes

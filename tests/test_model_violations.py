@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import torch
 
-from data2vec_contracts import ShapeContractError, checked
+from data2vec_contracts import ShapeContractError, checked, unchecked
 from data2vec_contracts._hints import HINTS
 from tests._models import model_class, tiny_inputs, tiny_model
 
@@ -355,6 +355,16 @@ BAD_CALLS: dict[str, BadCall] = {
     "audio-xvector-too-short": BadCall("audio", "ForXVector", lambda: {"input_values": torch.randn(2, 268)},
         _constraint("argument input_values", "Tx", "Tx >= 2 frames after the TDNN (std of one frame is NaN)", "Tx=1",
                     "Tx = T - 14 with T=15; config.tdnn_kernel=(5, 3, 3, 1, 1), config.tdnn_dilation=(1, 2, 3, 1, 1)")),
+    "audio-xvector-adapter-too-short": BadCall(
+        "audio", "ForXVector", lambda: {"input_values": torch.randn(2, 1000)},
+        _constraint("argument input_values", "Tx", "Tx >= 2 frames after the TDNN (std of one frame is NaN)", "Tx=-6",
+                    "Tx = Ta - 14 with Ta=8; config.tdnn_kernel=(5, 3, 3, 1, 1), config.tdnn_dilation=(1, 2, 3, 1, 1)"),
+        config={"add_adapter": True}),  # the TDNN runs on the adapter's 8 frames, not T=61
+    "audio-xvector-adapter-output-size": BadCall(
+        "audio", "ForXVector", lambda: {"input_values": torch.randn(2, 3000)},
+        _constraint("config.output_hidden_size", "Dp, D", "Dp == D (the TDNN reads config.hidden_size features)",
+                    "Dp=24, D=32", "Dp: config.output_hidden_size; D: config.hidden_size"),
+        config={"add_adapter": True, "output_hidden_size": 24}),
     "audio-mask-length": BadCall("audio", "ForSequenceClassification", lambda: {
         "input_values": torch.randn(2, 1000), "attention_mask": torch.ones(2, 999, dtype=torch.long)},
         _dim("argument attention_mask", "S", "1000", "999", "argument input_values, axis 1")),
@@ -397,6 +407,37 @@ def test_an_invalid_input_is_caught_before_the_model_runs(case: str) -> None:
     violation = BAD_CALLS[case].violation().violation
     assert violation is not None
     assert {name: getattr(violation, name) for name in BAD_CALLS[case].facts} == BAD_CALLS[case].facts
+
+
+def test_the_model_itself_fails_on_these_inputs() -> None:
+    """Guards the input cases above: unchecked, the same calls break (or silently mislead) in the model."""
+    for case in ("text-longer-than-position-table", "audio-B1S", "audio-shorter-than-receptive-field",
+                 "audio-fp64-into-fp32", "audio-xvector-adapter-too-short", "audio-xvector-adapter-output-size",
+                 "vision-channels", "vision-segmentation-size", "text-qa-num-labels-3"):
+        bad = BAD_CALLS[case]
+        model = tiny_model(bad.modality, bad.head, **bad.config)
+        with pytest.raises((RuntimeError, ValueError, IndexError)):
+            model(**bad.kwargs())
+    bad = BAD_CALLS["audio-xvector-too-short"]
+    assert tiny_model("audio", "ForXVector")(**bad.kwargs()).embeddings.isnan().all()
+
+
+def test_cached_tokens_count_against_the_position_table() -> None:
+    model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
+    first = model(input_ids=_ids(2, 61))
+    with pytest.raises(ShapeContractError) as info:
+        model(input_ids=_ids(2, 2), cache=first.cache)
+    violation = info.value.violation
+    assert violation is not None
+    assert (violation.problem, violation.expected, violation.actual) == (
+        "constraint",
+        "N <= 1 (config.max_position_embeddings=64 - config.pad_token_id=1 - 1 - 61 cached tokens)",
+        "N=2",
+    )
+    assert violation.hint is not None
+    assert violation.hint.endswith("The cache already holds 61 of them.")
+    with pytest.raises(RuntimeError, match="out of bounds"):  # what the model says without the contract
+        unchecked(model)(input_ids=_ids(2, 2), cache=model(input_ids=_ids(2, 61)).cache)
 
 
 # ---- whole messages ------------------------------------------------------------------------------

@@ -48,14 +48,15 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
     kernels = tuple(config.conv_kernel)
     strides = tuple(config.conv_stride)
     dropped = sum(int(d) * (int(k) - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
+    frames = "Ta" if config.add_adapter else "T"  # the TDNN of ForXVector runs after the adapter
     rules = {
         "T": Rule(
             "T", ("S",), lambda v: num_frames(config, v["S"]), f"(S - {r})//{p} + 1",
             f"conv stack config.conv_kernel={kernels}, config.conv_stride={strides}",
         ),
         "Tx": Rule(
-            "Tx", ("T",), lambda v: xvector_frames(config, v["T"]),
-            f"T - {dropped}",
+            "Tx", (frames,), lambda v: xvector_frames(config, v[frames]),
+            f"{frames} - {dropped}",
             f"config.tdnn_kernel={tuple(config.tdnn_kernel)}, config.tdnn_dilation={tuple(config.tdnn_dilation)}",
         ),
     }
@@ -96,6 +97,11 @@ def _constraints(call: Call) -> list[Constraint]:
 def _xvector_constraints(call: Call) -> list[Constraint]:
     return [
         *_constraints(call),
+        Constraint(
+            ("Dp", "D"), lambda v: v["Dp"] == v["D"], "Dp == D (the TDNN reads config.hidden_size features)",
+            "config.output_hidden_size",
+            hint="ForXVector with add_adapter=True needs output_hidden_size == hidden_size.",
+        ),
         Constraint(
             ("Tx",), lambda v: v["Tx"] >= 2, "Tx >= 2 frames after the TDNN (std of one frame is NaN)",
             "argument input_values",

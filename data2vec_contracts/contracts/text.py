@@ -207,7 +207,8 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
 TEXT_CONTRACTS = (
     _contract(
         "Model",
-        ("last_hidden_state", "pooler_output", "hidden_states", "cache", "attentions", "cross_attentions"),
+        # the real order: hidden_states and attentions are appended after the cache (return_dict=False tuples)
+        ("last_hidden_state", "pooler_output", "cache", "hidden_states", "attentions", "cross_attentions"),
         _INPUTS,
         _model,
         "(B, N) token ids -> (B, N, D) states and a (B, D) pooler",
