@@ -240,7 +240,12 @@ def probe(
     The module docstring states the number of calls each property costs.
 
     Data2Vec audio with ``num_conv_pos_embeddings > 1`` leaks padding into kept frames (reference
-    §6.3), so padding invariance is skipped for it unless ``atol`` names ``"padding"`` explicitly.
+    §6.3), so padding invariance is skipped for it unless ``atol`` names ``"padding"`` explicitly;
+    its masks are only ever padded on the right.
+
+    Cost in calls of ``fn`` (``ProbeResult.calls``): 1 on the given inputs, plus batch
+    ``min(B, 8) + 1`` (``2`` when ``B == 1``), padding 3 per mask (2 for audio), sizes 0 to 2, grid
+    ``1 + 2*ceil(log2(N + 1))`` per token argument.
     """
     __tracebackhide__ = True
     return probe_plan(_plan_for(fn), args, kwargs, atol=atol, rtol=rtol, properties=properties)

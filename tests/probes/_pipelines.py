@@ -222,3 +222,21 @@ def image_patches_swapped(model: nn.Module, pixel_values: Float[Tensor, "B C H W
     b, _, height, width = pixel_values.shape
     p = model.config.patch_size
     return tokens[:, 1:].reshape(b, width // p, height // p, -1)  # BUG: h and w swapped; square images hide it
+
+
+# -- text: per-token outputs -----------------------------------------------------------------------
+@contract(dims={"D": "model.config.hidden_size"})
+def token_states(
+    model: nn.Module, input_ids: Int[Tensor, "B N"], attention_mask: Int[Tensor, "B N"]
+) -> tuple[Float[Tensor, "B N D"], Float[Tensor, "B D"]]:
+    hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    return hidden, masked_mean_pool(hidden, attention_mask)
+
+
+@contract(dims={"D": "model.config.hidden_size"})
+def token_states_centred(
+    model: nn.Module, input_ids: Int[Tensor, "B N"], attention_mask: Int[Tensor, "B N"]
+) -> tuple[Float[Tensor, "B N D"], Float[Tensor, "B D"]]:
+    hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    centred = hidden - hidden.mean(dim=1, keepdim=True)  # BUG: the sequence mean counts the padding
+    return centred, masked_mean_pool(hidden, attention_mask)

@@ -143,3 +143,22 @@ def test_a_mask_count_over_the_wrong_axis_is_caught_when_b_equals_n(text: nn.Mod
     # with every property, the example-alone calls of batch independence reach B=1 first
     with pytest.raises(DistinctSizesError, match=r"with B=1 \(example 0 alone\): the contract fails \(dimension B"):
         probe(fn, text, **batch)
+
+
+def test_per_token_outputs_are_compared_at_kept_positions(text: nn.Module) -> None:
+    result = probe(P.token_states, text, **P.text_batch([4, 7], side="left"))
+    assert result.checked == ("batch", "padding", "sizes")
+    caught = (
+        r"(?m)^      Padding invariance: 3 masked-out positions added on the right of N \(attention_mask\) change it "
+        r"at kept positions by 0\.\d+ > [0-9.e-]+$"
+    )
+    with pytest.raises(PaddingInvarianceError, match=caught) as info:
+        probe(P.token_states_centred, text, **P.text_batch([4, 7]))
+    assert str(info.value).splitlines()[0] == "Shape contract violated: padding invariance of return value[0]."
+    assert str(info.value).splitlines()[4] == '      Contract: Float[Tensor, "B N D"]'
+
+
+def test_the_longest_text_input_leaves_no_room_for_padding(text: nn.Module) -> None:
+    result = probe(P.sentence_embedding, text, **P.text_batch([60, 62]))
+    assert result.skipped["padding"] == "no output could be compared under padding variants (see notes)"
+    assert "attention_mask: N=62 is the text model's longest input; no room to add padding" in result.notes
