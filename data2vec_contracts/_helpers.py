@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -37,7 +38,7 @@ def tokens_to_grid(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Float[Tens
     return tokens[:, 1:].reshape(tokens.shape[0], h, w, tokens.shape[2])
 
 
-def _frames_from_config_conv_stack(arguments: dict[str, Any]) -> int:
+def _frames_from_config_conv_stack(arguments: Mapping[str, Any]) -> int:
     return num_frames(arguments["config"], arguments["attention_mask"].shape[1])
 
 

@@ -75,6 +75,9 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
     s = values.get("S")
     if isinstance(s, int) and actual == s and expected != s and s > expected:
         return HINTS["sample_mask"]
+    text_model = context is not None and "Text" in str(context.get("class", ""))
+    if s is None and "mask" in field and 0 < 10 * expected <= actual and not text_model:
+        return HINTS["sample_mask"]  # a mask 10x longer than the frames: samples (conv stride >= 10)
     frames = (v.dimension or "") in {"T", "Ta", "frames"} or "frame" in (v.dimension or "").lower()
     if frames and "mask" in field and actual > expected:
         return HINTS["sample_mask"]

@@ -159,8 +159,9 @@ def _is_array(hint: object) -> bool:
 
 
 def _label(hint: object) -> str:
-    if _is_array(hint) or isinstance(hint, type):
-        text = hint.__name__ if _is_array(hint) else hint.__qualname__  # type: ignore[attr-defined]
+    text: str
+    if isinstance(hint, type):  # a jaxtyping array type or a plain class such as int
+        text = hint.__name__ if _is_array(hint) else hint.__qualname__
     else:  # "jaxtyping." goes first, or stripping "typing." would leave "jax"
         text = repr(hint).replace("jaxtyping.", "").replace("typing.", "")
     return text.replace("'", '"').replace("torch.Tensor", "Tensor")

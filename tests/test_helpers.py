@@ -155,7 +155,8 @@ def test_frame_mask_counts_and_the_model_agree(lengths: list[int], samples: int)
     assert frames.dtype == torch.bool
     assert frames.sum(-1).tolist() == [num_frames(config, n) for n in lengths]
     for b, n in enumerate(lengths):  # a prefix of kept frames, then padding
-        assert frames[b, : num_frames(config, n)].all() and not frames[b, num_frames(config, n) :].any()
+        assert frames[b, : num_frames(config, n)].all()
+        assert not frames[b, num_frames(config, n) :].any()
     assert torch.equal(frames, model._get_feature_vector_attention_mask(t, mask))
     assert torch.equal(frame_mask(config, mask.bool()), frames)
 
@@ -177,7 +178,8 @@ def test_frame_mask_rejects_bad_input_with_violations() -> None:
     assert info.value.field == "argument attention_mask"
     with pytest.raises(ShapeContractError) as info:
         frame_mask(config, torch.ones(100, dtype=torch.long))
-    assert info.value.violation is not None and info.value.violation.problem == "rank"
+    assert info.value.violation is not None
+    assert info.value.violation.problem == "rank"
     with pytest.raises(ShapeContractError) as info:
         frame_mask(None, torch.ones(2, 100, dtype=torch.long))
     assert info.value.field == "dims['T'] = _frames_from_config_conv_stack"

@@ -19,7 +19,7 @@ import transformers
 from jaxtyping import Float, Shaped
 from torch import Tensor
 
-from data2vec_contracts import ShapeContractError, checked, contract, tokens_to_grid
+from data2vec_contracts import ShapeContractError, checked, contract, frame_mask, masked_mean_pool, tokens_to_grid
 from data2vec_contracts._hints import HINTS, hint_for
 from data2vec_contracts._messages import Violation, describe_value, render
 from tests._models import tiny_config, tiny_inputs, tiny_model
@@ -265,6 +265,35 @@ config.conv_stride=(4, 2, 2)
 data2vec_contracts.frame_mask(config, attention_mask) (T = frames of each row's length)."""
 
 
+def test_hint_sample_mask_in_masked_mean_pool() -> None:
+    model = tiny_model("audio")
+    wave, samples = torch.randn(2, 1000), torch.ones(2, 1000, dtype=torch.long)
+    frames = model(input_values=wave, attention_mask=samples).last_hidden_state  # (2, 61, 32)
+    assert message_of(lambda: masked_mean_pool(frames, samples)) == f"""\
+Shape contract violated: dimension N of argument attention_mask.
+  Function: data2vec_contracts.masked_mean_pool
+    Declared: {declared(masked_mean_pool)}
+    Argument attention_mask
+      Contract: Shaped[Tensor, "B N"]
+      Actual value: Tensor(int64, shape=(2, 1000))
+      Dimension N: expected 61, actual 1000
+      N was bound by: argument hidden_states, axis 1
+    Other bindings:
+      B = 2   (argument hidden_states, axis 0)
+      D = 32  (argument hidden_states, axis 2)
+  Hint: {HINTS["sample_mask"]}"""
+    assert masked_mean_pool(frames, frame_mask(model.config, samples)).shape == (2, 32)
+
+
+def test_no_audio_hint_for_a_long_text_mask() -> None:
+    model = checked(tiny_model("text"))
+    with pytest.raises(ShapeContractError) as info:
+        model(input_ids=torch.randint(2, 99, (2, 5)), attention_mask=torch.ones(2, 60))
+    assert info.value.violation is not None
+    assert info.value.dimension == "N"
+    assert info.value.violation.hint is None
+
+
 def test_hint_base_versus_large_hidden_size() -> None:
     base = transformers.Data2VecTextConfig()  # the full-size default: hidden_size 768
     assert message_of(lambda: classifier(base, torch.zeros(2, 1024))) == f"""\
@@ -377,7 +406,8 @@ def test_messages_never_print_data_or_long_reprs(value: Any) -> None:
         assert len(text.splitlines()) < 40
         assert len(text) < 1500
         assert max(len(line) for line in text.splitlines()) < 300
-        assert "tensor(" not in text and "1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0" not in text
+        assert "tensor(" not in text
+        assert "1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0" not in text
 
 
 def test_describe_value() -> None:
@@ -393,7 +423,8 @@ def test_describe_value() -> None:
     assert describe_value(object()) == "<builtins.object object>"
     assert describe_value([[1, 2], [3, [4, 5]]]) == "list[list[1, 2], list[3, list[... (2 items)]]]"
     long = describe_value([[1.0] * 1000] * 1000)
-    assert len(long) < 220 and long.endswith(" ... (1000 items)")
+    assert len(long) < 220
+    assert long.endswith(" ... (1000 items)")
 
 
 def test_render_without_optional_parts() -> None:
