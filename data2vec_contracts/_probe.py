@@ -15,6 +15,7 @@ Cost, in calls of the function (the ``calls`` of the :class:`ProbeResult`):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any, NoReturn
@@ -218,8 +219,8 @@ def probe(
 ) -> ProbeResult:
     """Call ``fn`` on the given inputs and on variants its contract says must not change the result.
 
-    ``fn`` is a ``@contract`` function or a plain jaxtyping-annotated one. The properties (keys for
-    ``properties``, ``atol`` and ``rtol``):
+    ``fn`` is a ``@contract`` function (or method) or a plain jaxtyping-annotated one; the batch axis
+    is the dimension named ``B``. The properties (keys for ``properties``, ``atol`` and ``rtol``):
 
     * ``"batch"``: each example gives the same output alone (B=1), in another order, and among
       other examples;
@@ -248,7 +249,10 @@ def probe(
     ``1 + 2*ceil(log2(N + 1))`` per token argument.
     """
     __tracebackhide__ = True
-    return probe_plan(_plan_for(fn), args, kwargs, atol=atol, rtol=rtol, properties=properties)
+    plan = _plan_for(fn)
+    if inspect.ismethod(fn) and plan.fn is not fn:
+        args = (fn.__self__, *args)  # a @contract method: the plan's function takes self first
+    return probe_plan(plan, args, kwargs, atol=atol, rtol=rtol, properties=properties)
 
 
 def probe_plan(

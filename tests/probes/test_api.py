@@ -148,3 +148,14 @@ def test_the_result_lists_checked_and_skipped_properties_with_costs() -> None:
     ]
     assert text.splitlines()[1].startswith("  checked batch independence: 3 calls, max deviation ")
     assert text.splitlines()[2].startswith("  checked padding invariance: 3 calls, max deviation ")
+
+
+class Pooler(nn.Module):
+    @contract
+    def forward(self, hidden: Float[Tensor, "B N D"], attention_mask: Int[Tensor, "B N"]) -> Float[Tensor, "B D"]:
+        return hidden.mean(dim=1)  # BUG: averages the padding in
+
+
+def test_a_contract_method_is_probed_with_its_instance() -> None:
+    with pytest.raises(PaddingInvarianceError, match=r"Function: tests\.probes\.test_api\.Pooler\.forward"):
+        probe(Pooler().forward, *_hidden_and_mask())
