@@ -36,9 +36,7 @@ def class_name(modality: object, head: object, who: str) -> str:
     heads = HEADS[modality]
     if not isinstance(head, str) or head not in heads:
         hint = _did_you_mean(head, heads) if isinstance(head, str) else ""
-        raise ValueError(
-            f"{who}: {modality} has no head {head!r}{hint}; the {modality} heads are {', '.join(heads)}"
-        )
+        raise ValueError(f"{who}: {modality} has no head {head!r}{hint}; the {modality} heads are {', '.join(heads)}")
     return f"Data2Vec{modality.capitalize()}{head}"
 
 

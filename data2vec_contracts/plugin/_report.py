@@ -62,9 +62,7 @@ def summary_lines(coverage: Coverage, verbose: bool, width: int = 100) -> list[s
     if not verbose and not violations:
         if not checks:
             return [f"data2vec-contracts: no contract was checked; {classes}"]
-        return [
-            f"data2vec-contracts: {checks} checks passed ({contracts} contracts; {classes}; -v for the table)"
-        ]
+        return [f"data2vec-contracts: {checks} checks passed ({contracts} contracts; {classes}; -v for the table)"]
     lines = [*_table(coverage)] if contracts else ["no contract was checked"]
     lines.append("")
     plural = "" if len(violations) == 1 else "s"

@@ -87,4 +87,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def package_count(config: pytest.Config) -> int | None:
     state = state_of(config)
     return None if state is None or state.patches is None else len(state.patches.wrapped)
-

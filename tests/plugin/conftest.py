@@ -25,7 +25,7 @@ def _import_what_inner_sessions_import() -> None:
 
     import data2vec_contracts._decorator
     import data2vec_contracts._instrument
-    import data2vec_contracts.plugin._tiny  # noqa: F401
+    import data2vec_contracts.plugin._tiny
 
     data2vec_contracts._instrument.data2vec_classes()
     torch.compiler.disable(lambda: None, recursive=True)

@@ -38,7 +38,8 @@ def test_no_option_gives_inactive_default_settings(pytester: pytest.Pytester) ->
 
 
 def test_every_option_is_parsed_once_into_frozen_settings(pytester: pytest.Pytester) -> None:
-    config = _configure(pytester, 
+    config = _configure(
+        pytester,
         "--shape-contracts",
         "--shape-contracts-packages= mypipeline , other.pkg,mypipeline",
         "--shape-contracts-report=out.json",
@@ -84,8 +85,11 @@ def test_the_command_line_wins_over_the_ini_file(pytester: pytest.Pytester, tmp_
         shape_contracts_report = ini.json
         """
     )
-    config = _configure(pytester, 
-        "--shape-contracts", "--shape-contracts-packages=fromcli", f"--shape-contracts-report={tmp_path / 'cli.json'}"
+    config = _configure(
+        pytester,
+        "--shape-contracts",
+        "--shape-contracts-packages=fromcli",
+        f"--shape-contracts-report={tmp_path / 'cli.json'}",
     )
     assert config.stash[SETTINGS] == Settings(enforce=True, packages=("fromcli",), report=tmp_path / "cli.json")
 
@@ -174,7 +178,8 @@ def test_an_unknown_package_is_a_usage_error(pytester: pytest.Pytester) -> None:
         ),
         (
             ["--shape-contracts", "--shape-contracts-probe"],
-            "data2vec-contracts: checking 15 Data2Vec classes + @contract functions; probe: on (reserved, no effect yet)",
+            "data2vec-contracts: checking 15 Data2Vec classes + @contract functions; "
+            "probe: on (reserved, no effect yet)",
         ),
     ],
     ids=["enforce", "report", "probe"],
