@@ -435,6 +435,10 @@ def scenarios() -> list[Scenario]:
         found.append(_sc("audio", "Model", f"train-layerdrop-{seed}", train=True, seed=seed,
                          config={**eager, "layerdrop": 0.5, "num_hidden_layers": 3}, sizes=audio,
                          flags={"output_hidden_states": True, "output_attentions": True}))
+    for seed in range(3):
+        found.append(_sc("audio", "ForSequenceClassification", f"train-layerdrop-select-{seed}", train=True,
+                         seed=seed, config={"layerdrop": 0.5, "num_hidden_layers": 3}, sizes=audio,
+                         flags={"output_hidden_states": [1, -1]}))
     found.append(_sc("audio", "ForCTC", "train-adapter-layerdrop", train=True, seed=1,
                      config={"layerdrop": 0.5, "add_adapter": True}, sizes=audio, flags=hidden))
     return found

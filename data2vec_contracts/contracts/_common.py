@@ -28,6 +28,9 @@ def hidden_states(
     n = int(call.config.num_hidden_layers) + 1
     why = f"L+1 with config.num_hidden_layers={n - 1}"
     if variable:
+        if selectable and not isinstance(flag, bool):
+            # unselected slots are None, and layerdrop shifts which slot holds which layer
+            spec = tensor(annotation | None).spec
         return Out(TUPLE, spec, length=-1, max_length=n, why=f"at most {why}; layerdrop in training mode",
                    containers=(tuple, list))
     if not selectable or isinstance(flag, bool):
