@@ -22,12 +22,28 @@ if TYPE_CHECKING:
     from ._instrument import enforce as enforce
     from ._instrument import is_checked as is_checked
     from ._instrument import unchecked as unchecked
+    from ._autoprobe import auto_probe as auto_probe
+    from ._probe import probe as probe
+    from ._probe_result import BatchIndependenceError as BatchIndependenceError
+    from ._probe_result import DistinctSizesError as DistinctSizesError
+    from ._probe_result import GridConsistencyError as GridConsistencyError
+    from ._probe_result import PaddingInvarianceError as PaddingInvarianceError
+    from ._probe_result import ProbeResult as ProbeResult
+    from ._probe_result import ProbeViolation as ProbeViolation
     from ._switch import disabled as disabled
     from ._switch import pinned_dims as pinned_dims
     from .contracts import num_frames as num_frames
     from .contracts import num_tokens as num_tokens
 
 _EXPORTS = {
+    "BatchIndependenceError": "._probe_result",
+    "DistinctSizesError": "._probe_result",
+    "GridConsistencyError": "._probe_result",
+    "PaddingInvarianceError": "._probe_result",
+    "ProbeResult": "._probe_result",
+    "ProbeViolation": "._probe_result",
+    "auto_probe": "._autoprobe",
+    "probe": "._probe",
     "ContractDefinitionError": "._errors",
     "ExpectedField": "._expected",
     "ShapeContractError": "._errors",

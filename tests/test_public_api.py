@@ -12,9 +12,16 @@ import pytest
 import data2vec_contracts
 
 EXPORTED = [
+    "BatchIndependenceError",
     "ContractDefinitionError",
+    "DistinctSizesError",
     "ExpectedField",
+    "GridConsistencyError",
+    "PaddingInvarianceError",
+    "ProbeResult",
+    "ProbeViolation",
     "ShapeContractError",
+    "auto_probe",
     "checked",
     "contract",
     "disabled",
@@ -26,6 +33,7 @@ EXPORTED = [
     "num_frames",
     "num_tokens",
     "pinned_dims",
+    "probe",
     "tokens_to_grid",
     "unchecked",
 ]
