@@ -66,6 +66,13 @@ def test_error_classes_live_in_the_package() -> None:
     assert repr(ShapeContractError("x")) == "ShapeContractError('x')"
 
 
+def test_every_exported_exception_lives_in_the_package() -> None:
+    errors = [n for n in EXPORTED if isinstance(v := getattr(data2vec_contracts, n), type) and issubclass(v, Exception)]
+    assert "ShapeContractError" in errors
+    assert "ContractDefinitionError" in errors
+    assert {n: getattr(data2vec_contracts, n).__module__ for n in errors} == dict.fromkeys(errors, "data2vec_contracts")
+
+
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="module 'data2vec_contracts' has no attribute 'nope'"):
         data2vec_contracts.nope  # noqa: B018
