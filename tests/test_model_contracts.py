@@ -82,6 +82,9 @@ def _text_calls() -> dict[str, tuple[str, dict[str, Any], Callable[[Any], dict[s
         "inputs-embeds": ("ForSequenceClassification", {}, lambda m: {"inputs_embeds": torch.randn(2, 5, 32)}),
         "int32-ids": ("ForQuestionAnswering", {}, lambda m: {
             "input_ids": tiny_inputs(m, batch=2, seq_len=6)["input_ids"].int()}),
+        "qa-positions-column": ("ForQuestionAnswering", {}, lambda m: {  # (B, 1) positions are squeezed
+            **tiny_inputs(m, batch=2, seq_len=6), "start_positions": torch.tensor([[1], [2]]),
+            "end_positions": torch.tensor([[3], [4]])}),
         "choices-mask": ("ForMultipleChoice", {}, lambda m: _with_mask(tiny_inputs(m, batch=2, num_choices=3))),
         "choices-embeds": ("ForMultipleChoice", {}, lambda m: {"inputs_embeds": torch.randn(2, 3, 4, 32)}),
         "cross-attention": ("Model", {"is_decoder": True, "add_cross_attention": True,

@@ -365,6 +365,20 @@ BAD_CALLS: dict[str, BadCall] = {
         _constraint("config.output_hidden_size", "Dp, D", "Dp == D (the TDNN reads config.hidden_size features)",
                     "Dp=24, D=32", "Dp: config.output_hidden_size; D: config.hidden_size"),
         config={"add_adapter": True, "output_hidden_size": 24}),
+    "audio-ctc-adapter-k5-labels": BadCall(
+        "audio", "ForCTC", lambda: {"input_values": torch.randn(2, 1000), "labels": torch.ones(2, 3, dtype=torch.long)},
+        _constraint("argument labels", "T, Ta", "Ta == the frames the CTC loss assumes ((T - 1)//2 + 1, 3 times)",
+                    "T=61, Ta=6",
+                    "T: T = (S - 29)//16 + 1 with S=1000; conv stack config.conv_kernel=(5, 3, 3), "
+                    "config.conv_stride=(4, 2, 2); Ta: Ta = (T + 2 - 5)//2 + 1, 3 times with T=61; adapter "
+                    "config.adapter_kernel_size=5, config.adapter_stride=2, config.num_adapter_layers=3"),
+        config={"add_adapter": True, "adapter_kernel_size": 5}),
+    "audio-frame-labels-K": BadCall("audio", "ForAudioFrameClassification", lambda: {
+        "input_values": torch.randn(2, 1000), "labels": torch.zeros(2, 61, 3)},
+        _dim("argument labels", "K", "2", "3", "config.num_labels")),
+    "audio-xvector-float-labels": BadCall("audio", "ForXVector", lambda: {
+        "input_values": torch.randn(2, 1000), "labels": torch.zeros(2)},
+        {"field": "argument labels", "problem": "dtype", "actual": "float32"}),
     "audio-mask-length": BadCall("audio", "ForSequenceClassification", lambda: {
         "input_values": torch.randn(2, 1000), "attention_mask": torch.ones(2, 999, dtype=torch.long)},
         _dim("argument attention_mask", "S", "1000", "999", "argument input_values, axis 1")),
@@ -390,6 +404,10 @@ BAD_CALLS: dict[str, BadCall] = {
     "vision-segmentation-scrambled": BadCall("vision", "ForSemanticSegmentation", lambda: {
         "pixel_values": torch.randn(1, 3, 16, 64)},  # same patch count: runs silently with a scrambled layout
         {"problem": "constraint", "actual": "H=16, W=64", "hint": _SEG_HINT}),
+    "vision-segmentation-one-label": BadCall("vision", "ForSemanticSegmentation", lambda: {
+        "pixel_values": torch.randn(2, 3, 32, 32), "labels": torch.zeros(2, 32, 32, dtype=torch.long)},
+        _constraint("config.num_labels", "K", "K > 1 to compute a loss", "K=1", "config.num_labels"),
+        config={"num_labels": 1}),
     "vision-bool_masked_pos-length": BadCall("vision", "Model", lambda: {
         "pixel_values": torch.randn(2, 3, 32, 32), "bool_masked_pos": torch.zeros(2, 17, dtype=torch.bool)},
         _dim("argument bool_masked_pos", "h*w", "16 (= h*w with h=4, w=4)", "17",
@@ -413,7 +431,9 @@ def test_the_model_itself_fails_on_these_inputs() -> None:
     """Guards the input cases above: unchecked, the same calls break (or silently mislead) in the model."""
     for case in ("text-longer-than-position-table", "audio-B1S", "audio-shorter-than-receptive-field",
                  "audio-fp64-into-fp32", "audio-xvector-adapter-too-short", "audio-xvector-adapter-output-size",
-                 "vision-channels", "vision-segmentation-size", "text-qa-num-labels-3"):
+                 "vision-channels", "vision-segmentation-size", "text-qa-num-labels-3",
+                 "audio-ctc-adapter-k5-labels", "audio-frame-labels-K", "audio-xvector-float-labels",
+                 "vision-segmentation-one-label"):
         bad = BAD_CALLS[case]
         model = tiny_model(bad.modality, bad.head, **bad.config)
         with pytest.raises((RuntimeError, ValueError, IndexError)):

@@ -110,6 +110,31 @@ def _xvector_constraints(call: Call) -> list[Constraint]:
     ]
 
 
+def _ctc_constraints(call: Call) -> list[Constraint]:
+    config = call.config
+    if not (call.given("labels") and config.add_adapter):
+        return _constraints(call)
+    k, s, n = int(config.adapter_kernel_size), int(config.adapter_stride), int(config.num_adapter_layers)
+
+    def loss_frames(t: int) -> int:  # _get_feat_extract_output_lengths: the adapter as if its kernel were 3
+        for _ in range(n):
+            t = (t - 1) // s + 1
+        return t
+
+    return [
+        *_constraints(call),
+        Constraint(
+            ("T", "Ta"), lambda v: loss_frames(v["T"]) == v["Ta"],
+            f"Ta == the frames the CTC loss assumes ((T - 1)//{s} + 1, {n} times)", "argument labels",
+            hint=(
+                f"the CTC loss computes the logits' lengths as if adapter_kernel_size were 3; with "
+                f"config.adapter_kernel_size={k} they differ from the real frames, so the loss fails or ignores "
+                "frames. Build the model with adapter_kernel_size=3 to train with CTC labels."
+            ),
+        ),
+    ]
+
+
 def _common(call: Call, *, head: bool) -> dict[str, Out]:
     """``head``: the classification heads compute hidden states themselves and return an index
     selection as a list (the base model and CTC return a tuple)."""
@@ -184,7 +209,7 @@ AUDIO_CONTRACTS = (
         "(B, S) samples -> (B, T', D') frames and (B, T, F) conv features",
     ),
     _contract("ForCTC", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B Lt"]}, _ctc,
-              "(B, S) -> (B, T', V) CTC logits"),
+              "(B, S) -> (B, T', V) CTC logits", constraints=_ctc_constraints),
     _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, " B"]}, _seq,
               "(B, S) -> (B, K) logits (masked mean over frames)"),
     _contract("ForAudioFrameClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B T K"]},

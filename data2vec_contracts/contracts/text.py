@@ -232,7 +232,8 @@ TEXT_CONTRACTS = (
     _contract(
         "ForQuestionAnswering",
         ("loss", "start_logits", "end_logits", "hidden_states", "attentions"),
-        {**_INPUTS, "start_positions": Int[Tensor, " B"], "end_positions": Int[Tensor, " B"]},
+        # (B, 1) positions are squeezed by the model
+        {**_INPUTS, "start_positions": Int[Tensor, "B ..."], "end_positions": Int[Tensor, "B ..."]},
         _qa,
         "(B, N) -> start and end logits (B, N); needs num_labels=2",
         constraints=_qa_constraints,

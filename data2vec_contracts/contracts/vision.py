@@ -57,8 +57,13 @@ def _constraints(call: Call) -> list[Constraint]:
 
 def _seg_constraints(call: Call) -> list[Constraint]:
     size = call.config.image_size
+    labels = [
+        Constraint(("K",), lambda v: v["K"] > 1, "K > 1 to compute a loss", "config.num_labels",
+                   hint="Data2VecVisionForSemanticSegmentation computes no loss with num_labels=1; use num_labels >= 2.")
+    ] if call.given("labels") else []
     return [
         *_constraints(call),
+        *labels,
         Constraint(
             ("H", "W"), lambda v: v["H"] == size and v["W"] == size, f"H == W == {size} (config.image_size)",
             "argument pixel_values",
