@@ -418,7 +418,7 @@ def prove(
         findings.append(
             Finding(
                 "uncovered",
-                f"{', '.join(subject.needs_data())} were all ones in the trace; other mask values were not traced",
+                f"{', '.join(subject.needs_data())}: traced with all ones; other mask values were not traced",
             )
         )
     ok = (
