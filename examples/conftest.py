@@ -4,4 +4,13 @@ pytest only accepts ``pytest_plugins`` in a top-level conftest, so pytester (use
 example's planted-bug test) is switched on here rather than in every example's own conftest.
 """
 
+import data2vec_contracts
+
 pytest_plugins = ["pytester"]
+
+# Load every public name of data2vec_contracts now, before any test runs. pytester's in-process runs
+# (the planted-bug tests) remove from sys.modules whatever was first imported during them; a module
+# imported again by a later run would be a second copy, with its own ShapeContractError class and its
+# own observer list, and that run's plugin would no longer recognise or record the violation.
+for _name in data2vec_contracts.__all__:
+    getattr(data2vec_contracts, _name)

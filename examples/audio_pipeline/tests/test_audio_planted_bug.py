@@ -51,5 +51,8 @@ def test_using_the_sample_mask_on_frames_fails_with_the_contract_message(pyteste
             "*      Dimension T: expected 61, actual 1000",
             "*      T was bound by: return value[[]0], axis 1",
             "*  Hint: a sample-level (B, S) audio mask was used where frames (B, T) are expected;*",
+            # the coverage summary lists the violation under the test that hit it
+            "violation: test_buggy_frames.py::test_encode_frames: test_buggy_frames.encode_frames, "
+            "return value[[]1], dimension T",
         ]
     )

@@ -92,6 +92,9 @@ def test_pooling_over_the_wrong_axis_fails_with_the_contract_message(pytester: p
             "*  Function: test_buggy_pooling.mean_pool",
             "*      Dimension D: expected 32, actual 7",
             "*      D was bound by: argument hidden_states, axis 2",
+            # the coverage summary lists the violation under the test that hit it
+            "violation: test_buggy_pooling.py::test_sentence_embeddings: test_buggy_pooling.mean_pool, return value, "
+            "dimension D",
         ]
     )
     # The plugin's short report: user frames and the message, no dump of the model's repr.

@@ -48,5 +48,8 @@ def test_keeping_the_cls_token_fails_with_the_contract_message(pytester: pytest.
             "*      Dimension h*w: expected 24 (= h*w with h=4, w=6), actual 25",
             "*      h*w was bound by: h: argument grid_height; w: argument grid_width",
             "*  Hint: Data2Vec vision returns 1 + h*w tokens with the CLS token at index 0; drop it with x[[]:, 1:]*",
+            # the coverage summary lists the violation under the test that hit it
+            "violation: test_buggy_grid.py::test_feature_map: vision_pipeline._features.patches_to_grid, "
+            "argument patches, dimension h[*]w",
         ]
     )
