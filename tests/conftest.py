@@ -1,41 +1,18 @@
-"""Shared fixtures: tiny Data2Vec models (built by ``tests._models``) and a guard on class patching."""
+"""Shared test setup. Tiny Data2Vec models come from ``tests._models`` (``tiny_model``, ``tiny_config``,
+``tiny_inputs``, ``tiny_labels``, ``scenarios``); import them from there."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import torch
 
-from tests._models import CLASSES, model_class, tiny_config, tiny_inputs, tiny_model
+from tests._models import CLASSES, model_class
 
 # Tiny models gain nothing from threads, and the test machine is shared: one thread is faster.
 torch.set_num_threads(1)
-
-
-@pytest.fixture
-def make_model() -> Callable[..., Any]:
-    """``make_model("audio", "ForCTC", add_adapter=True)``: a tiny model in eval mode (see ``tiny_model``)."""
-    return tiny_model
-
-
-@pytest.fixture
-def make_config() -> Callable[..., Any]:
-    """``make_config("vision", num_labels=5)``: a tiny config (see ``tiny_config``)."""
-    return tiny_config
-
-
-@pytest.fixture
-def make_inputs() -> Callable[..., dict[str, torch.Tensor]]:
-    """``make_inputs(model, batch=2, samples=1000)``: valid forward keywords (see ``tiny_inputs``)."""
-    return tiny_inputs
-
-
-@pytest.fixture(params=CLASSES, ids=lambda c: f"{c[0]}-{c[1]}")
-def any_class(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """Parametrises a test over the 15 (modality, head) pairs."""
-    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
