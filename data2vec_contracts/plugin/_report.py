@@ -53,6 +53,10 @@ def _table(coverage: Coverage) -> list[str]:
     return [f"{r[0].ljust(width[0])}  {r[1].ljust(width[1])}  {r[2].rjust(width[2])}  {r[3]}".rstrip() for r in rows]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def summary_lines(coverage: Coverage, verbose: bool, width: int = 100) -> list[str]:
     """The summary as lines: one line when every check passed (without ``-v``), else the table."""
     checks, contracts = coverage.checks, len(coverage.contracts)
@@ -65,8 +69,7 @@ def summary_lines(coverage: Coverage, verbose: bool, width: int = 100) -> list[s
         return [f"data2vec-contracts: {checks} checks passed ({contracts} contracts; {classes}; -v for the table)"]
     lines = [*_table(coverage)] if contracts else ["no contract was checked"]
     lines.append("")
-    plural = "" if len(violations) == 1 else "s"
-    lines.append(f"{checks} checks passed, {len(violations)} violation{plural}; {classes}")
+    lines.append(f"{_count(checks, 'check')} passed, {_count(len(violations), 'violation')}; {classes}")
     if never:
         lines.extend(textwrap.wrap(f"never exercised: {', '.join(never)}", width, subsequent_indent="  "))
     for v in violations:

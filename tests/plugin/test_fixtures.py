@@ -48,7 +48,7 @@ def test_data2vec_model_weights_are_seeded_and_leave_the_global_rng_alone(data2v
     first = data2vec_model("vision")
     assert torch.equal(torch.rand(3), expected_next)
     second = data2vec_model("vision")
-    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+    for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
 
 

@@ -215,6 +215,6 @@ def test_probe_is_accepted_and_changes_nothing_yet(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         [
             "data2vec-contracts: checking checked() models + @contract functions; probe: on (reserved, no effect yet)",
-            "data2vec-contracts: 1 checks passed (1 contracts; 1 of 15 Data2Vec classes exercised; -v for the table)",
+            "data2vec-contracts: 1 check passed (1 contract; 1 of 15 Data2Vec classes exercised; -v for the table)",
         ]
     )
