@@ -129,7 +129,8 @@ def test_a_package_imported_by_a_conftest_is_checked(project: pytest.Pytester) -
     result.assert_outcomes(passed=5, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "data2vec-contracts: checking checked() models + @contract functions; packages: mypipe (5 functions wrapped)",
+            "data2vec-contracts: checking checked() models + @contract functions; "
+            "packages: mypipe (5 functions wrapped)",
             "*_ test_through_the_conftest_name _*",
             "conftest.py:9: in pooled",
             '    return mean_pool(torch.zeros(2, 3, 4), torch.ones(2, 3))  # a float mask: breaks Int[Tensor, "B N"]',

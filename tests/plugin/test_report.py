@@ -168,7 +168,8 @@ def test_the_table_after_a_violation_even_without_v(pytester: pytest.Pytester) -
         [
             "=* data2vec-contracts coverage =*",
             "contract             kind   calls  dimension values",
-            "Data2VecVisionModel  model      1  D=32  K=2  heads=4  Cin=3  p=8  Hs=16  B=2  H=32  W=32  h=4  w=4  Nv=17",
+            "Data2VecVisionModel  model      1  D=32  K=2  heads=4  Cin=3  p=8  Hs=16  B=2  H=32  W=32  h=4  w=4"
+            "  Nv=17",
             "",
             "1 check passed, 1 violation; 1 of 15 Data2Vec classes exercised",
             "never exercised: Data2VecTextModel, *",
