@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,3 +313,69 @@ def test_first_calls_of_a_model_contract_race_safely() -> None:
         found.clear()
         assert run_threads(work) == []
         assert found == {i: ("argument labels", "N", str(5 + i), str(6 + i), 2) for i in range(THREADS)}
+
+
+# -- a plugin session ---------------------------------------------------------------------------
+SESSION_TESTS = """
+import pytest
+import torch
+import transformers
+
+from data2vec_contracts import ShapeContractError, is_checked
+
+CONFIG = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+              intermediate_size=37, max_position_embeddings=64)
+
+
+def model():
+    return transformers.Data2VecTextModel(transformers.Data2VecTextConfig(**CONFIG)).eval()
+
+
+def test_checked_during_the_session():
+    assert is_checked(model())
+
+
+def test_a_violation_is_caught():
+    with pytest.raises(ShapeContractError):
+        model()(input_ids=torch.randint(2, 99, (2, 7)), attention_mask=torch.ones(2, 6, dtype=torch.long))
+
+
+def test_an_unrelated_exception():
+    raise RuntimeError("boom")
+"""
+
+
+class Outcomes:
+    """A plugin for an inner ``pytest.main`` session: the outcome of each test's call phase."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, str] = {}
+        self.messages: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            name = report.nodeid.rsplit("::", 1)[-1]
+            self.calls[name] = report.outcome
+            self.messages[name] = report.longreprtext
+
+
+@pytest.mark.parametrize("plugin_option", ["--shape-contracts", None])
+def test_a_plugin_session_restores_every_class(
+    tmp_path: Path, pristine: dict[str, Any], plugin_option: str | None
+) -> None:
+    """A whole pytest session in this process, with and without the plugin switched on."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_session.py").write_text(SESSION_TESTS)
+    outcomes = Outcomes()
+    args = [str(tmp_path), "-q", "-p", "no:cacheprovider", "--import-mode=importlib"]
+    code = pytest.main([*args, *([plugin_option] if plugin_option else [])], plugins=[outcomes])
+    assert code == pytest.ExitCode.TESTS_FAILED
+    during = "passed" if plugin_option else "failed"
+    assert outcomes.calls == {
+        "test_checked_during_the_session": during,
+        "test_a_violation_is_caught": during,
+        "test_an_unrelated_exception": "failed",
+    }
+    assert "RuntimeError: boom" in outcomes.messages["test_an_unrelated_exception"]
+    assert_restored(pristine)
+    assert not is_checked(text_model())
