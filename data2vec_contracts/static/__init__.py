@@ -17,3 +17,7 @@ from ._report import Finding as Finding
 from ._report import ProofResult as ProofResult
 
 __all__ = ["PRESETS", "AxisProof", "CheckResult", "Field", "Finding", "ProofResult", "check", "prove"]
+
+for _obj in (AxisProof, CheckResult, Field, Finding, ProofResult, check, prove):
+    _obj.__module__ = __name__
+del _obj

@@ -535,20 +535,22 @@ def _guards(
 
 
 def _why_excluded(contract: _Contract, name: str, lo: int, hi: int) -> str:
-    """Size-1 dimensions are specialised by torch.export; say which dimension is 1 there."""
-    ones = []
-    for value in {lo, hi}:
+    """Size-1 dimensions are specialised by torch.export; say where a dimension is 1 in the gap."""
+    parts = []
+    for value in sorted({lo, hi}):
         scope = contract.scope({name: value})
         for rule in list(contract.rules):
             if rule not in scope.values:
                 try:
                     scope.derive(rule)
-                except Exception:
+                except Exception:  # a rule that cannot be derived here says nothing
                     continue
-        ones += [k for k, v in scope.values.items() if v == 1 and (k == name or k in contract.rules)]
-    ones = sorted(set(ones))
-    if ones:
-        return f" (there {' and '.join(f'{k} = 1' for k in ones)}: torch.export specialises size-1 dimensions)"
+        ones = sorted(k for k, v in scope.values.items() if v == 1 and (k == name or k in contract.rules))
+        if ones:
+            where = "" if ones == [name] else f"at {name}={value}: "
+            parts.append(where + " and ".join(f"{k} = 1" for k in ones))
+    if parts:
+        return f" ({'; '.join(parts)}: torch.export specialises size-1 dimensions)"
     return ""
 
 

@@ -60,7 +60,7 @@ def test_text_proof_and_the_limit_export_misses(text_proof: ProofResult) -> None
         "used as indices."
     ]
     assert text_proof.of("uncovered") == [
-        "B = 1: the contract allows it, torch.export traced only B in 2..16 (there B = 1: torch.export specialises "
+        "B = 1: the contract allows it, torch.export traced only B in 2..16 (B = 1: torch.export specialises "
         "size-1 dimensions)",
         "at B=1, N=62 a concrete meta-device check passed",
         "only the plain forward was exported (no attention_mask, flags or labels)",
@@ -84,8 +84,8 @@ def test_audio_proof_guard_relation_and_size_one_frames(audio_proof: ProofResult
         "T = ((S - 5)//8 - 3)//2 + 1, the contract's T = (S - 29)//16 + 1, for every S in 45..100000"
     ]
     assert audio_proof.of("uncovered")[2:] == [
-        "S in 29..44: the contract allows it, torch.export traced only S in 45..100000 (there T = 1: torch.export "
-        "specialises size-1 dimensions)",
+        "S in 29..44: the contract allows it, torch.export traced only S in 45..100000 (at S=29: T = 1; at S=44: "
+        "T = 1: torch.export specialises size-1 dimensions)",
         "at B=2, S=29 a concrete meta-device check passed",
         "at B=2, S=44 a concrete meta-device check passed",
         "only the plain forward was exported (no attention_mask, flags or labels)",
