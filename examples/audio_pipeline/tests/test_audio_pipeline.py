@@ -12,6 +12,7 @@ from transformers import Data2VecAudioModel
 import data2vec_contracts
 from data2vec_contracts import ShapeContractError
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 LENGTHS = [1000, 600, 333]
@@ -141,3 +142,18 @@ def test_one_training_step_checks_the_model_and_every_pipeline_step(
     assert shape_contract_recorder.dims("S") == {1000}
     assert shape_contract_recorder.dims("T") == {61}
     assert shape_contract_recorder.dims("K", "masked_frame_loss") == {5}
+
+
+def test_masked_loss_and_encoder_pass_the_contract_probes(audio_model: Data2VecAudioModel) -> None:
+    torch.manual_seed(0)
+    logits, labels = torch.randn(2, 6, 3), torch.randint(0, 3, (2, 6))
+    mask = torch.tensor([[True] * 6, [True, True, True, False, False, False]])
+    # More masked-out frames (right, left) or other values in them leave the loss exactly unchanged.
+    loss_result = probe(masked_frame_loss, logits, labels, mask)
+    assert loss_result.checked == ("padding", "sizes")
+    assert loss_result.max_deviation["padding"] == 0.0
+    # The encoder is batch-independent; padding invariance is skipped with a reason, because Data2Vec audio
+    # with num_conv_pos_embeddings > 1 leaks padded frames into kept ones (not this pipeline's fault).
+    encoder_result = probe(encode_frames, audio_model, *pad_waveforms(waveforms(LENGTHS)))
+    assert encoder_result.checked == ("batch", "sizes")
+    assert "num_conv_pos_embeddings=3 > 1 leaks padded frames" in encoder_result.skipped["padding"]

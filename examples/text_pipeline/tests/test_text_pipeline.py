@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from jaxtyping import Float, Int
 from text_pipeline import SentenceClassifier, classification_loss, embed_sentences, mean_pool, pad_batch
+from torch import Tensor
 from transformers import Data2VecTextModel
 
-from data2vec_contracts import ShapeContractError
+from data2vec_contracts import ShapeContractError, contract
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
+from data2vec_contracts._probe_result import PaddingInvarianceError
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 SENTENCES = [[5, 17, 42, 8, 2], [9, 33, 2], [3, 4, 5, 6, 7, 8, 2]]
@@ -118,3 +122,34 @@ def test_one_classifier_call_checks_the_model_and_every_pipeline_step(
     assert shape_contract_recorder.dims("N") == {7}
     assert shape_contract_recorder.dims("D") == {32}
     assert shape_contract_recorder.dims("K", "SentenceClassifier.forward") == {4}
+
+
+def test_embeddings_pass_the_contract_probes(text_model: Data2VecTextModel) -> None:
+    # probe() re-runs embed_sentences on variants its contract says must not matter: each sentence alone and
+    # in another order (batch independence), extra padding on the right and on the left and other ids at
+    # padded positions (padding invariance, from masks={"attention_mask": "N"}), and distinct sizes.
+    result = probe(embed_sentences, text_model, *pad_batch(SENTENCES, text_model.config.pad_token_id))
+    assert result.checked == ("batch", "padding", "sizes")
+    assert set(result.skipped) == {"grid"}
+    assert result.max_deviation["batch"] < 1e-5
+    assert result.max_deviation["padding"] < 1e-5
+
+
+@contract(masks={"attention_mask": "N"})
+def unmasked_mean_pool(
+    hidden_states: Float[Tensor, "B N D"], attention_mask: Int[Tensor, "B N"]
+) -> Float[Tensor, "B D"]:
+    """The classic bug with the right shape: the mean runs over padding too."""
+    return hidden_states.mean(dim=1)
+
+
+def test_the_probe_catches_pooling_that_averages_padding_in(text_model: Data2VecTextModel) -> None:
+    input_ids, attention_mask = pad_batch(SENTENCES, text_model.config.pad_token_id)
+    hidden_states = text_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    assert unmasked_mean_pool(hidden_states, attention_mask).shape == (3, 32)  # every shape check passes
+    probe(mean_pool, hidden_states, attention_mask)  # the pipeline's own pooling is padding-invariant
+    added_on_the_right = (
+        r"Padding invariance: 3 masked-out positions added on the right of N \(attention_mask\) change it"
+    )
+    with pytest.raises(PaddingInvarianceError, match=added_on_the_right):
+        probe(unmasked_mean_pool, hidden_states, attention_mask)

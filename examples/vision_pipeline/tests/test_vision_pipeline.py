@@ -10,6 +10,7 @@ from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid
 import data2vec_contracts
 from data2vec_contracts import ShapeContractError
 from data2vec_contracts._decorator import contract_of
+from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 
@@ -109,3 +110,11 @@ def test_one_segment_call_checks_the_model_and_every_pipeline_step(
     assert shape_contract_recorder.dims("h") == {4}
     assert shape_contract_recorder.dims("w") == {6}
     assert shape_contract_recorder.dims("K", "segment") == {3}
+
+
+def test_feature_map_passes_the_contract_probes(vision_model: Data2VecVisionModel) -> None:
+    # Each image alone and in another order gives the same map; other sizes (B=1, no two dims equal) still fit.
+    result = probe(patch_feature_map, vision_model, torch.randn(2, 3, 32, 48))
+    assert result.checked == ("batch", "sizes")
+    assert set(result.skipped) == {"padding", "grid"}
+    assert result.max_deviation["batch"] < 1e-5
