@@ -32,6 +32,7 @@ __all__ = [
     "model_class",
     "output_shapes",
     "scenarios",
+    "session_enforced",
     "tiny_config",
     "tiny_inputs",
     "tiny_labels",
@@ -173,6 +174,11 @@ def tiny_inputs(
         w = width if width is not None else config.image_size
         return {"pixel_values": torch.randn(batch, config.num_channels, h, w, generator=gen)}
     raise TypeError(f"tiny_inputs() takes a Data2Vec model, got {name}")
+
+
+def session_enforced() -> bool:
+    """True when the whole session checks the 15 classes (``enforce()``, pytest ``--shape-contracts``)."""
+    return any(hasattr(model_class(m, h).__dict__["forward"], "__data2vec_contract__") for m, h in CLASSES)
 
 
 def _base_name(model: Any) -> str:

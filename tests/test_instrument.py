@@ -12,6 +12,8 @@ from data2vec_contracts import ShapeContractError, checked, enforce, is_checked,
 from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
 from tests._models import CLASSES, model_class, tiny_inputs, tiny_model
 
+pytestmark = pytest.mark.usefixtures("unpatched_classes")
+
 
 class Boom(Exception):
     pass

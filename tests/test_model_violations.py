@@ -427,6 +427,7 @@ def test_an_invalid_input_is_caught_before_the_model_runs(case: str) -> None:
     assert {name: getattr(violation, name) for name in BAD_CALLS[case].facts} == BAD_CALLS[case].facts
 
 
+@pytest.mark.usefixtures("unpatched_classes")
 def test_the_model_itself_fails_on_these_inputs() -> None:
     """Guards the input cases above: unchecked, the same calls break (or silently mislead) in the model."""
     for case in ("text-longer-than-position-table", "audio-B1S", "audio-shorter-than-receptive-field",
@@ -442,6 +443,7 @@ def test_the_model_itself_fails_on_these_inputs() -> None:
     assert tiny_model("audio", "ForXVector")(**bad.kwargs()).embeddings.isnan().all()
 
 
+@pytest.mark.usefixtures("unpatched_classes")
 def test_cached_tokens_count_against_the_position_table() -> None:
     model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
     first = model(input_ids=_ids(2, 61))
