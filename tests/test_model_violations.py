@@ -16,7 +16,7 @@ import torch
 
 from data2vec_contracts import ShapeContractError, checked, unchecked
 from data2vec_contracts._hints import HINTS
-from tests._models import model_class, tiny_inputs, tiny_model
+from tests._models import CLASSES, model_class, tiny_inputs, tiny_labels, tiny_model
 
 Tamper = Callable[[Any], Any]
 
@@ -162,6 +162,15 @@ CASES: dict[str, Case] = {
         _dim("output field logits", "keep", "2", "7",
              "keep = min(2, N) with N=7; argument logits_to_keep"),
         config={"is_decoder": True}, call={"logits_to_keep": 2}),
+    "text-ForCausalLM-cache-missing": _t(
+        "ForCausalLM", setf("cache", lambda x: None),
+        {"field": "output field cache", "problem": "type", "expected": "an object (is_decoder with use_cache)",
+         "actual": "None"}, config={"is_decoder": True}),
+    "text-ForCausalLM-cache-with-labels": _t(
+        "ForCausalLM", setf("cache", lambda x: object()),
+        {"field": "output field cache", "problem": "type",
+         "expected": "None (labels were given, which switches use_cache off)"},
+        config={"is_decoder": True}, call={"labels": lambda kw: kw["input_ids"]}),
     "text-ForMaskedLM-logits-N": _t(
         "ForMaskedLM", setf("logits", lambda x: x[:, 1:]),
         _dim("output field logits", "N", "7", "6", _IDS_N)),
@@ -608,3 +617,59 @@ Shape contract violated: dtype of argument input_values.
 def test_whole_message(case: str) -> None:
     error = (CASES.get(case) or BAD_CALLS[case]).violation()
     assert str(error) == GOLDEN[case]
+
+
+# ---- every field of every class ------------------------------------------------------------------
+def _sweep() -> list[tuple[str, str, str]]:
+    """(modality, head, field) for every field a call with labels and all flags returns."""
+    found = []
+    for modality, head in CLASSES:
+        model = tiny_model(modality, head, **_sweep_config(modality, head))
+        out = model(**_sweep_kwargs(model))
+        found += [(modality, head, name) for name in out.keys()]  # noqa: SIM118 - a ModelOutput
+    return found
+
+
+def _sweep_config(modality: str, head: str) -> dict[str, Any]:
+    decoder = {"is_decoder": True} if modality == "text" and head in ("Model", "ForCausalLM") else {}
+    return {"attn_implementation": "eager", **decoder}
+
+
+def _sweep_kwargs(model: Any) -> dict[str, Any]:
+    inputs = tiny_inputs(model, batch=2, samples=1000)
+    return {**inputs, **tiny_labels(model, inputs), "output_hidden_states": True, "output_attentions": True}
+
+
+def _break(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.reshape(1) if value.ndim == 0 else value[:1]  # a scalar gets a rank, a tensor loses a row
+    if isinstance(value, tuple) and not value:
+        return (torch.zeros(1),)  # () expected: anything else is wrong
+    if isinstance(value, tuple):
+        return value[:-1]
+    return None  # a cache
+
+
+_SWEEP = _sweep()
+
+
+@pytest.mark.parametrize(("modality", "head", "name"), _SWEEP, ids=["-".join(c) for c in _SWEEP])
+def test_every_field_of_every_class_is_checked(modality: str, head: str, name: str) -> None:
+    base = model_class(modality, head)
+    model = tampered(modality, head, setf(name, _break), **_sweep_config(modality, head))
+    kwargs = _sweep_kwargs(model)
+    real = getattr(tiny_model(modality, head, **_sweep_config(modality, head))(**kwargs), name)
+    with pytest.raises(ShapeContractError) as info:
+        model(**kwargs)
+    violation = info.value.violation
+    assert violation is not None
+    assert violation.function == f"{base.__name__}.forward"
+    assert violation.field == f"output field {name}"
+    if isinstance(real, torch.Tensor) and real.ndim == 0:
+        assert (violation.problem, violation.actual) == ("rank", "1 dims (1,)")
+    elif isinstance(real, torch.Tensor):
+        assert (violation.problem, violation.dimension, violation.actual) == ("dimension", "B", "1")
+    elif isinstance(real, tuple) and real:
+        assert (violation.problem, violation.actual) == ("length", str(len(real) - 1))
+    else:
+        assert violation.problem == "type"

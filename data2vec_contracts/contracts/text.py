@@ -113,6 +113,8 @@ def _cache(call: Call, *, labels: bool = False) -> Out:
     use = config.use_cache if use is None else use
     if config.is_decoder and use and not labels:
         return Out(OBJECT, why="is_decoder with use_cache")
+    if config.is_decoder and use:
+        return Out(NONE, why="labels were given, which switches use_cache off")
     return Out(NONE, why="config.is_decoder is False or use_cache is off")
 
 
