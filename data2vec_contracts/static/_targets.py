@@ -84,6 +84,7 @@ class Subject:
     plan: ContractFunction | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     flags: dict[str, Any] = field(default_factory=dict)
+    defaulted: set[str] = field(default_factory=set)  # sizes nobody asked for: the defaults
 
     # -- sizes ---------------------------------------------------------------------------------
     def input_dims(self) -> list[str]:
@@ -116,6 +117,7 @@ class Subject:
                 sizes[name] = int(given[name])
             elif name in defaults:
                 sizes[name] = defaults[name]
+                self.defaulted.add(name)
             else:
                 raise ValueError(f"{self.name}: give a size for dimension {name} (e.g. {name}=4)")
         unknown = sorted(set(given) - set(wanted))
@@ -159,7 +161,10 @@ class Subject:
         else:
             scope = self.contract.new_scope(self.call(model))
         for name, value in sizes.items():
-            scope.bind(name, int(value), "the size asked for")
+            why = "the size asked for" if name not in self.defaulted else "the default size"
+            if name in self.defaulted and self.modality == "vision" and name in ("H", "W"):
+                why = "the default size (config.image_size)"
+            scope.bind(name, int(value), why)
         for name in list(scope.rules or {}):
             if name not in scope.values:
                 with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
