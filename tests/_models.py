@@ -5,7 +5,12 @@ Use these instead of writing configs by hand::
     from tests._models import tiny_config, tiny_model, tiny_inputs
 
     model = tiny_model("audio", "ForCTC", add_adapter=True)    # config overrides as keywords
-    out = model(**tiny_inputs(model, batch=2, samples=1000))
+    inputs = tiny_inputs(model, batch=2, samples=1000)
+    loss = model(**inputs, **tiny_labels(model, inputs)).loss   # valid labels for any head
+
+``CLASSES`` lists the 15 (modality, head) pairs; ``scenarios()`` lists 234 named forward calls
+(every class under every flag combination, config variants, bf16, CPU autocast, training mode), each a
+:class:`Scenario` with ``build()`` and ``run(model)``.
 
 Sizes of the tiny configs (all three: D=32, L=2, 4 heads):
 
