@@ -2,7 +2,7 @@
 
 Use these instead of writing configs by hand::
 
-    from tests._models import tiny_config, tiny_model, tiny_inputs
+    from tests._models import tiny_inputs, tiny_labels, tiny_model
 
     model = tiny_model("audio", "ForCTC", add_adapter=True)    # config overrides as keywords
     inputs = tiny_inputs(model, batch=2, samples=1000)
