@@ -66,7 +66,8 @@ def summary_lines(coverage: Coverage, verbose: bool, width: int = 100) -> list[s
     if not verbose and not violations:
         if not checks:
             return [f"data2vec-contracts: no contract was checked; {classes}"]
-        return [f"data2vec-contracts: {checks} checks passed ({contracts} contracts; {classes}; -v for the table)"]
+        passed = f"{_count(checks, 'check')} passed ({_count(contracts, 'contract')}; {classes}; -v for the table)"
+        return [f"data2vec-contracts: {passed}"]
     lines = [*_table(coverage)] if contracts else ["no contract was checked"]
     lines.append("")
     lines.append(f"{_count(checks, 'check')} passed, {_count(len(violations), 'violation')}; {classes}")

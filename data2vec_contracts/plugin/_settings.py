@@ -36,7 +36,7 @@ def settings_of(config: pytest.Config) -> Settings:
     return config.stash.get(SETTINGS, Settings())
 
 
-def parse_packages(text: str, source: str) -> tuple[str, ...]:
+def parse_packages(text: str) -> tuple[str, ...]:
     """``"a, b.c"`` → ``("a", "b.c")``; a ``ValueError`` naming the bad item otherwise.
 
     Items are separated by commas (and, in the ini file, line breaks).
@@ -50,24 +50,22 @@ def parse_packages(text: str, source: str) -> tuple[str, ...]:
             name = raw.strip()
             if not name:
                 raise ValueError(
-                    f"{source}: empty package name at item {position} of {line!r}; "
+                    f"empty package name at item {position} of {line!r}; "
                     "separate package names with single commas, e.g. mypipeline,otherpkg"
                 )
             if not _DOTTED.match(name):
-                raise ValueError(
-                    f"{source}: {name!r} is not a package name (dotted Python identifiers, e.g. mypipeline.models)"
-                )
+                raise ValueError(f"{name!r} is not a package name (dotted Python identifiers, e.g. mypipeline.models)")
             if name not in items:
                 items.append(name)
     if not items:
-        raise ValueError(f"{source}: no package named in {text!r}; e.g. --shape-contracts-packages=mypipeline")
+        raise ValueError(f"no package named in {text!r}; e.g. --shape-contracts-packages=mypipeline")
     return tuple(items)
 
 
 def packages_arg(text: str) -> tuple[str, ...]:
     """``type=`` of ``--shape-contracts-packages``: argparse turns the error into a usage error."""
     try:
-        return parse_packages(text, "package list")
+        return parse_packages(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -107,9 +105,9 @@ def parse_settings(config: pytest.Config) -> Settings:
     if packages is None:
         text = str(config.getini("shape_contracts_packages") or "")
         try:
-            packages = parse_packages(text, "ini option shape_contracts_packages") if text.strip() else ()
+            packages = parse_packages(text) if text.strip() else ()
         except ValueError as error:
-            raise pytest.UsageError(str(error)) from None
+            raise pytest.UsageError(f"ini option shape_contracts_packages: {error}") from None
 
     report: Path | None = None
     cli_report = config.getoption("shape_contracts_report")

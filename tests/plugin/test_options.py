@@ -99,17 +99,16 @@ def test_the_command_line_wins_over_the_ini_file(pytester: pytest.Pytester, tmp_
     [
         (
             ["--shape-contracts-packages=a,,b"],
-            "*argument --shape-contracts-packages: package list: empty package name at item 2 of 'a,,b'; "
+            "*argument --shape-contracts-packages: empty package name at item 2 of 'a,,b'; "
             "separate package names with single commas, e.g. mypipeline,otherpkg",
         ),
         (
             ["--shape-contracts-packages="],
-            "*argument --shape-contracts-packages: package list: no package named in ''; "
-            "e.g. --shape-contracts-packages=mypipeline",
+            "*argument --shape-contracts-packages: no package named in ''; e.g. --shape-contracts-packages=mypipeline",
         ),
         (
             ["--shape-contracts-packages=my-pipeline"],
-            "*argument --shape-contracts-packages: package list: 'my-pipeline' is not a package name "
+            "*argument --shape-contracts-packages: 'my-pipeline' is not a package name "
             "(dotted Python identifiers, e.g. mypipeline.models)",
         ),
         (
