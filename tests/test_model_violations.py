@@ -181,6 +181,9 @@ CASES: dict[str, Case] = {
     "text-ForSequenceClassification-logits-K": _t(
         "ForSequenceClassification", setf("logits", lambda x: torch.zeros(2, 3)),
         _dim("output field logits", "K", "2", "3", "config.num_labels")),
+    "text-ForSequenceClassification-logits-int": _t(
+        "ForSequenceClassification", setf("logits", lambda x: x.argmax(-1, keepdim=True).expand(2, 2)),
+        {"field": "output field logits", "problem": "dtype", "actual": "int64"}),
     "text-ForMultipleChoice-logits-flattened": _t(
         "ForMultipleChoice", setf("logits", lambda x: x.reshape(-1, 1)),
         {**_dim("output field logits", "B", "2", "6", _IDS_B), "hint": HINTS["flattened"]}),
