@@ -31,7 +31,7 @@ _SHORT_STYLES = ("auto", "short", "long")
 def _contract_error() -> type[BaseException] | None:
     """``ShapeContractError`` if its module is loaded (if not, no violation can have happened)."""
     module = sys.modules.get("data2vec_contracts._errors")
-    return None if module is None else module.ShapeContractError  # type: ignore[no-any-return]
+    return None if module is None else module.ShapeContractError
 
 
 @contextmanager
