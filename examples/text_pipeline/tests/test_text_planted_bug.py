@@ -116,6 +116,8 @@ def test_shape_contracts_packages_catches_the_bug_in_plain_jaxtyping_code(pytest
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
+            # the report header says what is checked: both undecorated functions of the package are wrapped
+            "data2vec-contracts: checking *; packages: sentence_embedding (2 functions wrapped)",
             "*Shape contract violated: dimension D of return value.",
             "*  Function: sentence_embedding.mean_pool",
             "*      Dimension D: expected 32, actual 7",
