@@ -29,3 +29,13 @@ def _import_what_inner_sessions_import() -> None:
 
     data2vec_contracts._instrument.data2vec_classes()
     torch.compiler.disable(lambda: None, recursive=True)
+
+
+@pytest.fixture
+def unenforced(request: pytest.FixtureRequest) -> None:
+    """For tests that observe unpatched classes: ``enforce()`` is process-wide, so they cannot run in-process
+    while this very session runs with ``--shape-contracts``."""
+    from data2vec_contracts.plugin import SETTINGS
+
+    if request.config.stash[SETTINGS].enforce:
+        pytest.skip("this session runs with --shape-contracts: every Data2Vec class is patched process-wide")

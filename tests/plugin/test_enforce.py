@@ -46,6 +46,7 @@ def test_the_ini_twin_does_the_same(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+@pytest.mark.usefixtures("unenforced")
 def test_without_the_option_no_class_is_patched(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(CHECKS_EVERY_CLASS)
     result = pytester.runpytest()

@@ -124,6 +124,7 @@ def first_token(x: Float[Tensor, "B N D"]) -> Float[Tensor, "B D"]:
     return x[:, 0]
 
 
+@pytest.mark.usefixtures("unenforced")
 def test_the_recorder_sees_models_and_functions(
     data2vec_model: Callable[..., Any], shape_contract_recorder: ShapeContractRecorder
 ) -> None:

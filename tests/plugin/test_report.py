@@ -112,6 +112,7 @@ def test_one_line_when_every_check_passed(suite: pytest.Pytester) -> None:
     assert "data2vec-contracts coverage" not in result.stdout.str()
 
 
+@pytest.mark.usefixtures("unenforced")
 def test_without_enforce_only_checked_models_and_functions_count(suite: pytest.Pytester) -> None:
     result = suite.runpytest("--shape-contracts-report=out.json")
     result.stdout.fnmatch_lines(
