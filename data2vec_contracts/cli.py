@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             bad = [k for k, v in dims.items() if not isinstance(v, int)]
             if bad:
                 raise ValueError(f"check takes sizes (--dim {bad[0]}=8), not ranges; ranges are for prove")
-            result = check(args.target, args.config, mask=args.mask, **dims)  # type: ignore[arg-type]
+            result = check(args.target, args.config, mask=args.mask, **dims)
             _emit(args, result.to_json(), render_check(result) + "\nOK: every contract held")
             return OK
         proof = prove(

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sympy
+import sympy  # type: ignore[import-untyped]
 import torch
 
 from .._checking import Constraint, Scope
@@ -252,7 +252,7 @@ class _Program(torch.nn.Module):
         self.names = names
         record: list[list[str]] = []
         self.record = record.append  # a closure: export copies and restores module attributes, not functions
-        self.fields = lambda: record[-1] if record else []
+        self.fields: Callable[[], list[str]] = lambda: record[-1] if record else []
 
     def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         kwargs = dict(zip(self.names, tensors, strict=False))
@@ -438,7 +438,8 @@ def _concrete(subject: Subject, point: Mapping[str, int], where: str) -> Finding
     from ._meta import check
 
     try:
-        check(subject.fn if subject.fn is not None else subject.cls, subject.config, args=subject.extra, **point)
+        sizes: dict[str, Any] = dict(point)
+        check(subject.fn if subject.fn is not None else subject.cls, subject.config, args=subject.extra, **sizes)
     except ShapeContractError as exc:
         return Finding("difference", f"{where} {_point(point)} the contract is violated:\n{exc}")
     except Exception as exc:
@@ -501,18 +502,18 @@ def _guards(
         text = notes.get(name, "")
         if vlo > rlo:
             extra = f" (torch.export traced only {name} >= {elo})" if elo > vlo else ""
-            findings.append(Finding("guard", f"{text}{extra}"))
+            findings.append(Finding("guard", f"{_bound(name, '>=', vlo, text)}{extra}"))
         if vhi < rhi:
             if ehi > vhi:
                 findings.append(
                     Finding(
                         "limit",
-                        f"{text} torch.export alone accepts {name} up to {ehi}: it checks "
+                        f"{_bound(name, '<=', vhi, text)} torch.export alone accepts {name} up to {ehi}: it checks "
                         "shapes, not the values used as indices.",
                     )
                 )
             else:
-                findings.append(Finding("guard", text))
+                findings.append(Finding("guard", _bound(name, "<=", vhi, text)))
         gaps = []
         if elo > vlo:
             gaps.append((vlo, min(elo - 1, vhi)))
@@ -532,6 +533,11 @@ def _guards(
                     point = {**base, name: value}
                     report(f"concrete meta-device check at {_point(point)} (outside what export covered)")
                     findings.append(_concrete(subject, point, "at"))
+
+
+def _bound(name: str, op: str, value: int, text: str) -> str:
+    """``S >= 269: Tx >= 2 frames ...`` when the contract states the bound on a derived dimension."""
+    return text if text.startswith(f"{name} {op} {value} ") else f"{name} {op} {value}: {text}"
 
 
 def _why_excluded(contract: _Contract, name: str, lo: int, hi: int) -> str:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sympy
+import sympy  # type: ignore[import-untyped]
 
 __all__ = ["Verdict", "compare", "fmt", "from_torch", "parse_formula", "python_function"]
 
 
-def _floordiv_types() -> tuple[type, ...]:
+def _floordiv_types() -> Any:
     from torch.utils._sympy.functions import FloorDiv
 
     return (FloorDiv,)
@@ -47,7 +47,7 @@ def _to_floor(expr: sympy.Expr) -> sympy.Expr:
             return args[0] - args[1] * sympy.floor(args[0] / args[1])
         return e.func(*args)
 
-    return walk(expr)  # type: ignore[no-any-return]
+    return walk(expr)
 
 
 def parse_formula(formula: str, env: Mapping[str, Any]) -> sympy.Expr | None:
@@ -106,12 +106,13 @@ def _period_degree(expr: sympy.Expr, var: sympy.Symbol) -> tuple[int, int] | Non
         mult = math.lcm(*[int(d) for d in dens]) if dens else 1
         return inner[0] * mult, inner[1]
     if e.is_Add or e.is_Mul:
-        parts = [_period_degree(a, var) for a in e.args]
-        if any(p is None for p in parts):
+        found = [_period_degree(a, var) for a in e.args]
+        parts = [p for p in found if p is not None]
+        if len(parts) != len(found):
             return None
-        period = math.lcm(*[p[0] for p in parts])  # type: ignore[index]
-        degree = (max if e.is_Add else sum)(p[1] for p in parts)  # type: ignore[index]
-        return period, degree
+        period = math.lcm(*[p[0] for p in parts])
+        degrees = [p[1] for p in parts]
+        return period, max(degrees) if e.is_Add else sum(degrees)
     if e.is_Pow and e.exp.is_Integer and e.exp > 0:
         inner = _period_degree(e.base, var)
         return None if inner is None else (inner[0], inner[1] * int(e.exp))
@@ -139,13 +140,10 @@ def compare(
     """Is ``found`` (from torch.export) equal to the contract for every integer point of ``ranges``?"""
     names = tuple(v for v in variables if v in ranges)
     f_found = python_function(found, names)
-    if contract_expr is not None:
-        f_expr = python_function(contract_expr, names)
+    f_expr = python_function(contract_expr, names) if contract_expr is not None else None
 
-        def contract_fast(point: Mapping[str, int]) -> int:
-            return int(f_expr(**point))
-    else:
-        contract_fast = contract
+    def contract_fast(point: Mapping[str, int]) -> int:
+        return int(f_expr(**point)) if f_expr is not None else int(contract(point))
 
     def differs(points: Any) -> Verdict | None:
         for values in points:
@@ -215,7 +213,7 @@ def _quasi_grid(
 # -- printing ---------------------------------------------------------------------------------
 def fmt(expr: Any) -> str:
     """``((S//80 - 3)//2 - 1)//2 + 1``: sizes the way people write them."""
-    e = sympy.sympify(expr)
+    e: Any = sympy.sympify(expr)
     fd = _floordiv_types()
     if isinstance(e, fd):
         num, den = e.args
