@@ -86,7 +86,8 @@ def render(v: Violation) -> str:
         label = f"Dimension {v.dimension}" if v.problem == "dimension" else v.problem.capitalize()
         lines.append(f"      {label}: expected {v.expected}, actual {v.actual}")
     if v.bound_by:
-        lines.append(f"      {v.dimension} was bound by: {v.bound_by}")
+        verb = "were" if "," in (v.dimension or "") else "was"
+        lines.append(f"      {v.dimension} {verb} bound by: {v.bound_by}")
     others = [(k, b) for k, b in v.bindings.items() if k != v.dimension]
     if others:
         width = max(len(k) for k, _ in others)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from jaxtyping import Float, Int, Shaped
+from jaxtyping import AbstractDtype, Float, Int, Shaped
 from torch import Tensor
 
 from .._checking import Constraint, Rule
@@ -19,8 +19,14 @@ from ._model import ABSENT, NONE, OBJECT, Call, ModelContract, Out, tensor
 
 __all__ = ["TEXT_CONTRACTS"]
 
+class TokenIds(AbstractDtype):
+    """The integer dtypes an embedding lookup takes: int32 and int64 (not int8/int16/uint8)."""
+
+    dtypes = ["int32", "int64"]  # noqa: RUF012 - jaxtyping reads a class attribute
+
+
 _INPUTS: dict[str, Any] = {
-    "input_ids": Int[Tensor, "B N"],
+    "input_ids": TokenIds[Tensor, "B N"],
     "attention_mask": Shaped[Tensor, "B N"],
     "token_type_ids": Int[Tensor, "B N"],
     "position_ids": Int[Tensor, "#B N"],
@@ -29,7 +35,7 @@ _INPUTS: dict[str, Any] = {
     "encoder_attention_mask": Shaped[Tensor, "B Ne"],
 }
 _MC_INPUTS: dict[str, Any] = {
-    "input_ids": Int[Tensor, "B C N"],
+    "input_ids": TokenIds[Tensor, "B C N"],
     "attention_mask": Shaped[Tensor, "B C N"],
     "token_type_ids": Int[Tensor, "B C N"],
     "position_ids": Int[Tensor, "B C N"],

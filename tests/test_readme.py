@@ -1,0 +1,31 @@
+"""Every ```python block of the README runs, and prints exactly the ```text block that follows it.
+
+Each block runs as if saved alone as ``example.py`` (so messages say ``Declared: example.py:7``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_BLOCK = re.compile(r"```python\n(?P<code>.*?)```\n(?:\s*```text\n(?P<out>.*?)```)?", re.S)
+
+
+def _blocks() -> list[tuple[int, str, str | None]]:
+    text = README.read_text()
+    return [(text[: m.start()].count("\n") + 1, m["code"], m["out"]) for m in _BLOCK.finditer(text)]
+
+
+@pytest.mark.parametrize(("line", "code", "expected"), _blocks(), ids=lambda v: f"line{v}" if isinstance(v, int) else "")
+def test_readme_block(line: int, code: str, expected: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(code, "example.py", "exec"), {"__name__": "__main__"})
+    if expected is not None:
+        assert buffer.getvalue() == expected
