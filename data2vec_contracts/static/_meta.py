@@ -10,6 +10,7 @@ path, and the result says so.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -184,7 +185,8 @@ def check(
             except Exception as exc:
                 if not _is_data_dependent(exc):
                     raise
-                inputs, out, mode, extra = _tiny_fallback(subject, model, dims, forward_flags, data, exc, events)
+                events.clear()  # the checks of the attempt that stopped count for nothing
+                inputs, out, mode, extra, model = _tiny_fallback(subject, model, dims, forward_flags, data, exc, events)
                 notes += extra
     finally:
         remove_observer(events.append)
@@ -229,28 +231,32 @@ def _tiny_fallback(
     data: list[str],
     exc: Exception,
     events: list[CheckEvent],
-) -> tuple[Any, Any, str, list[str]]:
-    """Full size on meta without the data-dependent inputs, plus the data path at a tiny width on CPU."""
+) -> tuple[Any, Any, str, list[str], Any]:
+    """The data path at a tiny width on CPU; for a model class also the full size on meta without it.
+
+    Returns (inputs, output, mode, notes, the model whose shapes the result shows).
+    """
     drop = tuple(data)
-    reason = str(exc).strip().splitlines()[0][:160]
+    reason = re.split(r"\s+\(|\.\s", str(exc).strip().splitlines()[0])[0][:160]
     tiny = tiny_config(subject.config)
     tiny_model = _build(subject, tiny, "cpu")
+    kept = f"hidden_size={tiny.hidden_size} (every length-deciding config field kept)"
+    if subject.kind == "pipeline":
+        inputs, out = _run(subject, tiny_model, dims, "cpu", forward_flags, fake=False)
+        note = (
+            f"the {', '.join(drop)} path reads tensor values ({reason}); the pipeline ran for real on CPU with the "
+            f"same sizes at {kept}, so the shapes above are at that width"
+        )
+        return inputs, out, "CPU at a tiny width (the pipeline reads mask values)", [note], tiny_model
     before = len(events)
     _, tiny_out = _run(subject, tiny_model, dims, "cpu", forward_flags, fake=False)
     tiny_checked = ", ".join(dict.fromkeys(e.contract for e in events[before:]))
-    shapes = _shape_text(tiny_out)
-    if subject.kind == "pipeline" and set(drop) & {n for n, _ in subject.tensor_inputs()}:
-        inputs, out = _run(subject, tiny_model, dims, "cpu", forward_flags, fake=False)
-        mode = "CPU at a tiny width (the pipeline reads mask values)"
-    else:
-        inputs, out = _run(subject, model, dims, "meta", forward_flags, fake=False, drop=drop)
-        mode = f"meta device without {', '.join(drop)}, plus a tiny-width CPU run with it"
+    inputs, out = _run(subject, model, dims, "meta", forward_flags, fake=False, drop=drop)
     note = (
         f"the {', '.join(drop)} path reads tensor values ({reason}); it ran for real on CPU with the same "
-        f"sizes at hidden_size={tiny.hidden_size} (every length-deciding config field kept), contracts "
-        f"checked: {tiny_checked or 'none'}; shapes there: {shapes}"
+        f"sizes at {kept}, contracts checked: {tiny_checked or 'none'}; shapes there: {_shape_text(tiny_out)}"
     )
-    return inputs, out, mode, [note]
+    return inputs, out, f"meta device without {', '.join(drop)}, plus a tiny-width CPU run with it", [note], model
 
 
 def _shape_text(out: Any) -> str:

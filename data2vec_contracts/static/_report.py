@@ -128,7 +128,7 @@ def render_check(result: CheckResult) -> str:
         + (
             ", all on the meta device (no weight memory)"
             if result.parameters_on_meta
-            else f"; off the meta device: {', '.join(result.off_meta)} ({result.off_meta_bytes:,} bytes)"
+            else f"; off the meta device: {_few(result.off_meta)} ({result.off_meta_bytes:,} bytes)"
         ),
         f"contracts checked: {', '.join(dict.fromkeys(result.checked)) or 'none'}",
         "",
@@ -151,6 +151,11 @@ def render_check(result: CheckResult) -> str:
     for note in result.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _few(names: tuple[str, ...], most: int = 3) -> str:
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... ({len(names)} tensors)"
 
 
 def _names(symbolic: tuple[str, ...] | None) -> list[str]:

@@ -8,7 +8,7 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from data2vec_contracts import contract, masked_mean_pool, tokens_to_grid
+from data2vec_contracts import contract, frame_mask, masked_mean_pool, tokens_to_grid
 
 
 @contract(dims={"D": "model.config.hidden_size"}, masks={"attention_mask": "N"})
@@ -76,3 +76,12 @@ def bug_grid_with_cls(model: Any, pixel_values: Float[Tensor, "B 3 H W"]) -> Flo
 
 def no_contract(model: Any, input_ids: torch.Tensor) -> torch.Tensor:
     return model(input_ids=input_ids).last_hidden_state
+
+
+@contract(dims={"D": "model.config.hidden_size"}, masks={"attention_mask": "S"})
+def audio_pooled(
+    model: Any, input_values: Float[Tensor, "B S"], attention_mask: Int[Tensor, "B S"]
+) -> Float[Tensor, "B D"]:
+    """Utterance embeddings: frames pooled over the frame mask (its lengths are data)."""
+    frames = model(input_values=input_values, attention_mask=attention_mask).last_hidden_state
+    return masked_mean_pool(frames, frame_mask(model.config, attention_mask))

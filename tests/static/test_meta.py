@@ -88,11 +88,28 @@ def test_xvector_mask_falls_back_to_a_tiny_cpu_run_and_says_so() -> None:
     assert result.mode == "meta device without attention_mask, plus a tiny-width CPU run with it"
     assert result.shapes == {"logits": (2, 512), "embeddings": (2, 512)}
     assert result.checked == ("Data2VecAudioForXVector", "Data2VecAudioForXVector")
-    (note,) = result.notes
-    assert note.startswith("the attention_mask path reads tensor values (Could not extract specialized integer")
-    assert note.endswith(
-        "it ran for real on CPU with the same sizes at hidden_size=32 (every length-deciding config field kept), "
-        "contracts checked: Data2VecAudioForXVector; shapes there: logits (2, 512), embeddings (2, 512)"
+    assert result.notes == (
+        "the attention_mask path reads tensor values (Could not extract specialized integer from data-dependent "
+        "expression u0); it ran for real on CPU with the same sizes at hidden_size=32 (every length-deciding config "
+        "field kept), contracts checked: Data2VecAudioForXVector; shapes there: logits (2, 512), embeddings (2, 512)",
+    )
+
+
+def test_a_pipeline_reading_mask_values_runs_at_a_tiny_width_and_says_so() -> None:
+    result = check(pipelines.audio_pooled, "audio-large", B=3, S=32000)
+    assert result.mode == "CPU at a tiny width (the pipeline reads mask values)"
+    assert result.shapes == {"return value": (3, 32)}
+    assert result.dimensions["D"] == (32, "model.config.hidden_size")
+    assert result.checked == (
+        "Data2VecAudioModel",
+        "data2vec_contracts.frame_mask",
+        "data2vec_contracts.masked_mean_pool",
+        "tests.static.pipelines.audio_pooled",
+    )
+    assert result.notes == (
+        "the attention_mask path reads tensor values (Could not extract specialized integer from data-dependent "
+        "expression u0); the pipeline ran for real on CPU with the same sizes at hidden_size=32 (every "
+        "length-deciding config field kept), so the shapes above are at that width",
     )
 
 

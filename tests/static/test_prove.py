@@ -261,3 +261,19 @@ def test_compare_proves_nested_floors_over_a_huge_range_and_finds_counterexample
     sampled = compare(sympy.Max(s, 7), lambda p: max(p["S"], 7), None, {"S": (1, 10**9)}, ("S",))
     assert sampled.status == "sampled"
     assert sampled.method == "agreed at 2003 sampled sizes, not exhaustive"
+
+
+def test_a_guard_on_a_derived_dimension_names_the_input_bound() -> None:
+    result = prove("ForXVector", _tiny("audio"), {"B": (2, 4), "S": (2, 5000)}, check_uncovered=False)
+    assert result.ok
+    assert result.proven == {"B": (2, 4), "S": (269, 5000)}
+    assert result.of("guard") == [
+        "S >= 269: Tx >= 2 frames after the TDNN (std of one frame is NaN): the waveform is too short for "
+        "ForXVector: the TDNN drops frames and pooling needs at least 2."
+    ]
+    assert [(a.field, a.contract, a.found) for a in result.axes] == [
+        ("logits", "B", "B"),
+        ("logits", "X = 12 (config.xvector_output_dim)", "12"),
+        ("embeddings", "B", "B"),
+        ("embeddings", "X = 12 (config.xvector_output_dim)", "12"),
+    ]
