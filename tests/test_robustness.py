@@ -272,13 +272,14 @@ def audio_cases(draw: st.DrawFn, head: str) -> Case:
         "use_weighted_layer_sum": draw(st.booleans()),
         "mask_time_prob": draw(st.sampled_from((0.0, 0.05))),
     }
-    if head in ("Model", "ForCTC") and draw(st.booleans()):
+    # SequenceClassification and AudioFrameClassification refuse an adapter; XVector needs its size == D
+    if head in ("Model", "ForCTC", "ForXVector") and draw(st.booleans()):
         config.update(
             add_adapter=True,
             adapter_kernel_size=draw(st.integers(1, 5)),
             adapter_stride=draw(st.integers(1, 3)),
             num_adapter_layers=draw(st.integers(1, 3)),
-            output_hidden_size=draw(st.sampled_from((hidden, 2 * hidden, 6))),
+            output_hidden_size=hidden if head == "ForXVector" else draw(st.sampled_from((hidden, 2 * hidden, 6))),
         )
     probe = transformers.Data2VecAudioConfig(**{k: v for k, v in config.items() if k != "attn_implementation"})
     r, p = receptive_field(probe)
@@ -316,10 +317,10 @@ def smallest_valid_samples(config: Any, head: str, r: int) -> int:
             for _ in range(config.num_adapter_layers):
                 ok = ok and t + 2 - config.adapter_kernel_size >= 0
                 t = (t + 2 - config.adapter_kernel_size) // config.adapter_stride + 1
-        if ok and head == "ForXVector":
+        if ok and head == "ForXVector":  # the TDNN runs on the adapter's frames
             dropped = sum(d * (k - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation, strict=True))
             undilated = sum(k - 1 for k in config.tdnn_kernel)
-            ok = num_frames(config, s) - max(dropped, undilated) >= 2
+            ok = t - max(dropped, undilated) >= 2
         if ok:
             return s
         s += 1
