@@ -4,6 +4,8 @@ pytest only accepts ``pytest_plugins`` in a top-level conftest, so pytester (use
 example's planted-bug test) is switched on here rather than in every example's own conftest.
 """
 
+import pytest
+
 import data2vec_contracts
 
 pytest_plugins = ["pytester"]
@@ -14,3 +16,11 @@ pytest_plugins = ["pytester"]
 # own observer list, and that run's plugin would no longer recognise or record the violation.
 for _name in data2vec_contracts.__all__:
     getattr(data2vec_contracts, _name)
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose runs are not mistaken for xdist workers when the examples run under ``pytest -n 2``."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    return pytester
