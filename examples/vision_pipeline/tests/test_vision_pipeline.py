@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from jaxtyping import Float
+from torch import Tensor
 from transformers import Data2VecVisionModel
 from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid, segment, segmentation_loss
 
 import data2vec_contracts
-from data2vec_contracts import ShapeContractError
+from data2vec_contracts import ShapeContractError, contract
 from data2vec_contracts._decorator import contract_of
 from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
+from data2vec_contracts._probe_result import GridConsistencyError
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 
@@ -118,3 +121,22 @@ def test_feature_map_passes_the_contract_probes(vision_model: Data2VecVisionMode
     assert result.checked == ("batch", "sizes")
     assert set(result.skipped) == {"padding", "grid"}
     assert result.max_deviation["batch"] < 1e-5
+
+
+@contract(dims={"h": "grid_height", "w": "grid_width"}, where={"N": "1 + h*w"})
+def grid_dropping_the_last_token(
+    tokens: Float[Tensor, "B N D"], grid_height: int, grid_width: int
+) -> Float[Tensor, "B h w D"]:
+    """A bug with the right shape: x[:, :-1] keeps CLS and drops the last patch, so every cell is shifted."""
+    return tokens[:, :-1].reshape(tokens.shape[0], grid_height, grid_width, tokens.shape[-1])
+
+
+def test_the_probe_catches_a_grid_that_keeps_cls(vision_model: Data2VecVisionModel) -> None:
+    tokens = vision_model(pixel_values=torch.randn(2, 3, 32, 48)).last_hidden_state
+    assert grid_dropping_the_last_token(tokens, 4, 6).shape == (2, 4, 6, 32)  # every shape check passes
+    assert "grid" in probe(data2vec_contracts.tokens_to_grid, tokens, 4, 6).checked
+    cell_0_0 = (
+        r"grid cell \(h, w\) = \(0, 0\) of example 0 comes from token 0 of tokens where it should come from token 1"
+    )
+    with pytest.raises(GridConsistencyError, match=cell_0_0):
+        probe(grid_dropping_the_last_token, tokens, 4, 6)
