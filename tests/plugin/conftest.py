@@ -39,3 +39,11 @@ def unenforced(request: pytest.FixtureRequest) -> None:
 
     if request.config.stash[SETTINGS].enforce:
         pytest.skip("this session runs with --shape-contracts: every Data2Vec class is patched process-wide")
+
+
+@pytest.fixture(autouse=True)
+def _inner_sessions_are_not_xdist_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When this suite runs under ``-n``, the sessions a test starts are still sessions of their own: without
+    this, they would believe they are xdist workers (pytest-benchmark warns, and the warning is an error)."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
