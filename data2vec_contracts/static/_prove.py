@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -379,12 +382,20 @@ def prove(
     report(f"exporting {subject.name} with {ranges_text} (example {example})")
     t0 = time.perf_counter()
     try:
-        with disabled():
+        with disabled(), contextlib.redirect_stderr(io.StringIO()):  # torch prints the graph when tracing fails
             exported = torch.export.export(
                 program, tuple(tensors[n] for n in names), dynamic_shapes=(tuple(dynamic),), strict=False
             )
     except Exception as exc:
-        findings.append(Finding("error", f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}"))
+        from ._meta import _is_data_dependent
+
+        why = (
+            "; the code turns tensor values into sizes (mask lengths via .item() / .tolist()), which a symbolic "
+            "trace cannot follow, so no size is proved: check such pipelines with static.check at the sizes you use"
+            if _is_data_dependent(exc)
+            else ""
+        )
+        findings.append(Finding("error", f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}{why}"))
         findings.append(_concrete(subject, example, "at the example sizes"))
         return finish(False)
     report(f"exported in {time.perf_counter() - t0:.1f} s; comparing outputs with the contract")
@@ -431,7 +442,8 @@ def prove(
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:400]
+    first = re.split(r"\s+\(unhinted", text.splitlines()[0])[0] if text else ""
+    return f"{type(exc).__name__}: {first}"[:400]
 
 
 def _concrete(subject: Subject, point: Mapping[str, int], where: str) -> Finding:

@@ -277,3 +277,16 @@ def test_a_guard_on_a_derived_dimension_names_the_input_bound() -> None:
         ("embeddings", "B", "B"),
         ("embeddings", "X = 12 (config.xvector_output_dim)", "12"),
     ]
+
+
+def test_a_pipeline_that_reads_mask_values_cannot_be_proved_and_says_why() -> None:
+    result = prove(pipelines.audio_pooled, _tiny("audio"), {"B": (2, 4), "S": (29, 5000)})
+    assert not result.ok
+    assert result.proven == {}
+    assert result.of("error") == [
+        "torch.export failed with sizes B in 2..4, S in 29..5000: GuardOnDataDependentSymNode: Could not extract "
+        "specialized integer from data-dependent expression u0; the code turns tensor values into sizes (mask "
+        "lengths via .item() / .tolist()), which a symbolic trace cannot follow, so no size is proved: check such "
+        "pipelines with static.check at the sizes you use"
+    ]
+    assert result.of("uncovered") == ["at the example sizes B=2, S=5000 a concrete meta-device check passed"]
