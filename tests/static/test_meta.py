@@ -190,3 +190,13 @@ def test_usage_errors() -> None:
         check(pipelines.no_contract, "text-base")
     with pytest.raises(ValueError, match=r"^give a config for the pipeline tests.static.pipelines.text_embed"):
         check(pipelines.text_embed)
+
+
+def test_a_class_object_a_class_name_and_a_preset_spec_are_the_same_target() -> None:
+    import transformers
+
+    by_class = check(transformers.Data2VecAudioForCTC, "audio-base", samples=48000)
+    by_name = check("ForCTC", "audio-base", samples=48000)
+    by_spec = check("audio-base:ForCTC", samples=48000)
+    assert by_class.shapes == by_name.shapes == by_spec.shapes == {"logits": (2, 149, 32)}
+    assert by_class.model_class == by_name.model_class == by_spec.model_class == "Data2VecAudioForCTC"
