@@ -229,3 +229,26 @@ def test_xdist_workers_check_and_the_report_merges(suite: pytest.Pytester) -> No
         ]
     )
     assert json.loads((suite.path / "merged.json").read_text()) == EXPECTED_JSON
+
+
+def test_merging_sums_calls_and_unites_values() -> None:
+    from data2vec_contracts._observe import CheckEvent
+    from data2vec_contracts.plugin._coverage import Coverage
+
+    worker_a, worker_b, merged = Coverage(), Coverage(), Coverage()
+    worker_a(CheckEvent("Data2VecTextModel", "model", {"B": 2, "N": 7}, True))
+    worker_b(CheckEvent("Data2VecTextModel", "model", {"B": 3, "N": 7}, True))
+    worker_b(CheckEvent("pipe.grid", "function", {"batch": (2, 3)}, True))
+    for worker in (worker_a, worker_b):
+        merged.merge(json.loads(json.dumps(worker.to_data())))  # through JSON, as execnet and the report do
+    assert merged.to_data()["contracts"] == {
+        "Data2VecTextModel": {"kind": "model", "calls": 2, "dims": {"B": [2, 3], "N": [7]}},
+        "pipe.grid": {"kind": "function", "calls": 1, "dims": {"batch": [[2, 3]]}},
+    }
+    assert merged.to_data()["data2vec_classes"]["exercised"] == ["Data2VecTextModel"]
+
+
+def test_works_without_xdist_installed_or_loaded(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("-p", "no:xdist", "--shape-contracts")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["data2vec-contracts: 8 checks passed (5 contracts; *"])
