@@ -10,9 +10,8 @@ from audio_pipeline import FrameClassifier, encode_frames, masked_frame_loss, pa
 from transformers import Data2VecAudioModel
 
 import data2vec_contracts
-from data2vec_contracts import ShapeContractError
+from data2vec_contracts import ShapeContractError, probe
 from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 LENGTHS = [1000, 600, 333]

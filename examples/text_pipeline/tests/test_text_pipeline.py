@@ -9,10 +9,8 @@ from text_pipeline import SentenceClassifier, classification_loss, embed_sentenc
 from torch import Tensor
 from transformers import Data2VecTextModel
 
-from data2vec_contracts import ShapeContractError, contract
+from data2vec_contracts import PaddingInvarianceError, ShapeContractError, contract, probe
 from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
-from data2vec_contracts._probe_result import PaddingInvarianceError
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 SENTENCES = [[5, 17, 42, 8, 2], [9, 33, 2], [3, 4, 5, 6, 7, 8, 2]]

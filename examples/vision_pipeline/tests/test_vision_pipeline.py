@@ -10,10 +10,8 @@ from transformers import Data2VecVisionModel
 from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid, segment, segmentation_loss
 
 import data2vec_contracts
-from data2vec_contracts import ShapeContractError, contract
+from data2vec_contracts import GridConsistencyError, ShapeContractError, contract, probe
 from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._probe import probe  # public as data2vec_contracts.probe
-from data2vec_contracts._probe_result import GridConsistencyError
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 
