@@ -15,6 +15,7 @@ from torch import Tensor
 
 from data2vec_contracts import ShapeContractError, checked, contract, enforce, is_checked, unchecked
 from data2vec_contracts._instrument import data2vec_classes
+from data2vec_contracts._observe import add_observer, remove_observer
 
 TEXT = {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
         "intermediate_size": 37, "max_position_embeddings": 64}
@@ -75,13 +76,27 @@ def ids(batch: int, n: int) -> Tensor:
     return torch.randint(2, 99, (batch, n))
 
 
+def checks_during(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+    """How many contract checks ran during ``fn(*args, **kwargs)``."""
+    events: list[Any] = []
+    add_observer(events.append)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        remove_observer(events.append)
+    return len(events)
+
+
 # -- enforce() ------------------------------------------------------------------------------------
 def test_enforce_restores_every_class_on_normal_exit(pristine: dict[str, Any]) -> None:
+    model = text_model()
     with enforce():
         assert_patched(pristine)
-        assert is_checked(text_model())
+        assert is_checked(model)
+        assert checks_during(model, input_ids=ids(2, 7)) == 1
     assert_restored(pristine)
-    assert not is_checked(text_model())
+    assert not is_checked(model)
+    assert checks_during(model, input_ids=ids(2, 7)) == 0
 
 
 def fail_inside_enforce(before: dict[str, Any]) -> None:
@@ -109,7 +124,7 @@ def test_enforce_restores_after_a_contract_violation_inside(pristine: dict[str, 
     with pytest.raises(ShapeContractError), enforce():
         model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
     assert_restored(pristine)
-    model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))  # unchecked again: no error
+    assert checks_during(model, input_ids=ids(2, 7)) == 0
 
 
 def test_nested_enforce_patches_once_and_restores_at_the_outer_exit(pristine: dict[str, Any]) -> None:
@@ -138,7 +153,7 @@ def test_enforce_checks_inside_and_not_after(pristine: dict[str, Any]) -> None:
         model(**bad)
     assert info.value.dimension == "N"
     assert info.value.field == "argument attention_mask"
-    model(**bad)
+    assert checks_during(model, input_ids=ids(2, 7)) == 0
 
 
 # -- checked() / unchecked() ----------------------------------------------------------------------
@@ -162,7 +177,7 @@ def test_unchecked_after_a_violation_restores_the_model(pristine: dict[str, Any]
         model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
     unchecked(model)
     assert "forward" not in model.__dict__
-    model(input_ids=ids(2, 7), attention_mask=torch.ones(2, 6, dtype=torch.long))
+    assert checks_during(model, input_ids=ids(2, 7)) == 0
 
 
 def test_checked_twice_then_unchecked_once_leaves_nothing(pristine: dict[str, Any]) -> None:
