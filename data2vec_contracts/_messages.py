@@ -70,12 +70,20 @@ def _headline(v: Violation) -> str:
     return f"Shape contract violated: {v.problem} of {v.field}."
 
 
+_FIELD_WORDS = ("argument", "output", "return", "the ")
+
+
+def _field_line(field: str) -> str:
+    """``argument x`` -> ``Argument x``; a path such as ``self.config.hidden_size`` is shown as it is."""
+    return field[0].upper() + field[1:] if field.startswith(_FIELD_WORDS) else f"Field: {field}"
+
+
 def render(v: Violation) -> str:
     """Render a violation as aligned lines in the style of GPflow's check_shapes."""
     lines = [_headline(v), f"  Function: {v.function}"]
     if v.declared:
         lines.append(f"    Declared: {v.declared}")
-    lines.append(f"    {v.field[0].upper()}{v.field[1:]}")
+    lines.append(f"    {_field_line(v.field)}")
     if v.contract:
         lines.append(f"      Contract: {v.contract}")
     if v.value is not None:
