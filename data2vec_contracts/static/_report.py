@@ -181,7 +181,7 @@ def render_proof(result: ProofResult) -> str:
     lines = [
         f"{verdict}: {result.target}  (model class {result.model_class}; config: {result.config_source})",
         f"asked for: {asked}",
-        f"proved for: {proven}  ({result.seconds:.1f} s)",
+        f"{'proved' if result.ok else 'traced'} for: {proven}  ({result.seconds:.1f} s)",
     ]
     if result.axes:
         lines.append("")
