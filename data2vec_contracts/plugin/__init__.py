@@ -9,8 +9,10 @@ Options (group ``data2vec-contracts``, each with an ini twin):
   before the plugin ran; the names are rebound in the package's modules and in conftest modules, and put
   back at the end.
 * ``--shape-contracts-report=PATH`` (``shape_contracts_report``): the coverage as JSON (merged over xdist workers).
-* ``--shape-contracts-probe`` (``shape_contracts_probe``): reserved for the probes (issue 4); recorded in the
-  settings, no effect yet.
+* ``--shape-contracts-probe`` (``shape_contracts_probe``): the first call of each ``@contract`` function in
+  each test is probed (``data2vec_contracts.auto_probe``) with the arguments the test passed; a broken
+  property fails the test. ``shape_contracts(probe=False)`` switches it off for a test, ``atol=``/``rtol=``
+  set the tolerances.
 
 Without any of them the plugin changes nothing: no header, no summary, no import of torch or transformers.
 The ``shape_contracts`` marker and the fixtures (``data2vec_model``, ``data2vec_config``,

@@ -15,7 +15,8 @@ MARKER = "shape_contracts"
 MARKER_HELP = (
     "shape_contracts(enabled=True, /, *, dims=None, probe=None, atol=None, rtol=None): "
     "data2vec-contracts per test. shape_contracts(False) switches every check off for the test "
-    '(setup, call, teardown); dims={"D": 768} pins dimension values; probe/atol/rtol are reserved for the probes.'
+    '(setup, call, teardown); dims={"D": 768} pins dimension values; probe=False switches the probes of --shape-contracts-probe off '
+    "(probe=True switches them on for this test), atol=/rtol= set their tolerances."
 )
 _ALLOWED = ("dims", "probe", "atol", "rtol")
 
@@ -24,7 +25,8 @@ _ALLOWED = ("dims", "probe", "atol", "rtol")
 class ProbeSettings:
     """What a test asked of the probes (issue 4). ``None`` means "not set by the marker".
 
-    Stored in ``item.stash[PROBE_SETTINGS]`` for every test that carries the marker; nothing reads it yet.
+    Stored in ``item.stash[PROBE_SETTINGS]`` for every test that carries the marker; the runtest hooks
+    read it to switch the probes of ``--shape-contracts-probe`` on or off and set their tolerances.
     """
 
     probe: bool | None = None

@@ -45,7 +45,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         dest="shape_contracts_probe",
-        help="reserved for the probes of issue 4; accepted and recorded, no effect yet (ini: shape_contracts_probe)",
+        help=(
+            "probe the first call of each @contract function in each test with the arguments the test passed "
+            "(batch independence, padding invariance, distinct sizes, grid consistency) (ini: shape_contracts_probe)"
+        ),
     )
     parser.addini("shape_contracts", "same as --shape-contracts", type="bool", default=False)
     parser.addini("shape_contracts_packages", "same as --shape-contracts-packages (commas or lines)", default="")
@@ -83,5 +86,5 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if settings.report is not None:
         parts.append(f"report: {shown_path(config, settings.report)}")
     if settings.probe:
-        parts.append("probe: on (reserved, no effect yet)")
+        parts.append("probes: on")
     return "data2vec-contracts: " + "; ".join(parts)
