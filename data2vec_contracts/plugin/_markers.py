@@ -15,8 +15,8 @@ MARKER = "shape_contracts"
 MARKER_HELP = (
     "shape_contracts(enabled=True, /, *, dims=None, probe=None, atol=None, rtol=None): "
     "data2vec-contracts per test. shape_contracts(False) switches every check off for the test "
-    '(setup, call, teardown); dims={"D": 768} pins dimension values; probe=False switches the probes of --shape-contracts-probe off '
-    "(probe=True switches them on for this test), atol=/rtol= set their tolerances."
+    '(setup, call, teardown); dims={"D": 768} pins dimension values; probe=False switches the probes of '
+    "--shape-contracts-probe off (probe=True switches them on for this test), atol=/rtol= set their tolerances."
 )
 _ALLOWED = ("dims", "probe", "atol", "rtol")
 
