@@ -24,18 +24,17 @@ from typing import Any
 import sympy  # type: ignore[import-untyped]
 import torch
 
-from .._checking import Constraint, Scope
 from .._errors import ShapeContractError
-from .._spec import EXPR, FIXED, NAMED, Dim, TensorSpec, TupleSpec
+from .._spec import NAMED, Dim, TensorSpec, TupleSpec
 from .._switch import disabled
 from ..contracts import max_text_length, receptive_field
+from ._evaluate import BUDGET, ContractSide, narrow
+from ._export import Program, input_symbols, outputs
 from ._report import AxisProof, Finding, Progress, ProofResult
-from ._symbolic import Verdict, compare, fmt, from_torch, parse_formula
+from ._symbolic import Verdict, compare, fmt, from_torch
 from ._targets import Subject, resolve_subject
 
 __all__ = ["prove"]
-
-_BUDGET = 200_000
 
 
 # -- ranges ---------------------------------------------------------------------------------------
@@ -69,219 +68,6 @@ def _parse_ranges(subject: Subject, dims: Mapping[str, Any] | None) -> dict[str,
             raise ValueError(f"dimension {name}: the range {lo}..{hi} is empty or negative")
         ranges[name] = (lo, hi)
     return ranges
-
-
-# -- the contract side ----------------------------------------------------------------------------
-class _Contract:
-    """Evaluates the contract at a point: every dimension, every output axis, every constraint."""
-
-    def __init__(self, subject: Subject, model: Any, ranges: Mapping[str, tuple[int, int]]) -> None:
-        self.subject = subject
-        self.model = model
-        self.ranges = dict(ranges)
-        self.base = subject.scope({}, model)
-        self.rules = dict(self.base.rules or {})
-
-    def scope(self, point: Mapping[str, int]) -> Scope:
-        scope = Scope(self.base.function, self.base.declared, self.base.rules, self.base.context)
-        scope.values.update(self.base.values)
-        scope.sources.update(self.base.sources)
-        for k, v in point.items():
-            scope.bind(k, v, "the proof")
-        return scope
-
-    def inputs_of(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
-        if name in self.ranges:
-            return {name}
-        if name in self.base.values or name in seen:
-            return set()
-        rule = self.rules.get(name)
-        if rule is None:
-            return set()
-        found: set[str] = set()
-        for dep in rule.deps:
-            found |= self.inputs_of(dep, seen | {name})
-        return found
-
-    def dim_value(self, dim: Dim, point: Mapping[str, int]) -> int | None:
-        scope = self.scope(point)
-        if dim.kind == FIXED:
-            return dim.size
-        if dim.kind == NAMED:
-            value = scope.values.get(dim.name)
-            return int(value) if value is not None else (None if (v := scope.derive(dim.name)) is None else int(v))
-        if dim.kind == EXPR:
-            for n in dim.names:
-                if n not in scope.values and scope.derive(n) is None:
-                    return None
-            assert dim.code is not None
-            return int(eval(dim.code, {"__builtins__": {}}, dict(scope.values)))
-        return None
-
-    def dim_inputs(self, dim: Dim) -> set[str]:
-        names = (dim.name,) if dim.kind == NAMED else dim.names if dim.kind == EXPR else ()
-        found: set[str] = set()
-        for n in names:
-            found |= self.inputs_of(n)
-        return found
-
-    def free(self, dim: Dim) -> bool:
-        """A dimension the contract does not determine from the inputs and the config."""
-        if dim.kind == NAMED:
-            return dim.name not in self.base.values and dim.name not in self.ranges and not self._derivable(dim.name)
-        if dim.kind == EXPR:
-            return any(n not in self.base.values and n not in self.ranges and not self._derivable(n) for n in dim.names)
-        return dim.kind != FIXED
-
-    def _derivable(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
-        rule = self.rules.get(name)
-        if rule is None or name in seen:
-            return False
-        return all(d in self.ranges or d in self.base.values or self._derivable(d, seen | {name}) for d in rule.deps)
-
-    def sympy_of(self, name: str, seen: frozenset[str] = frozenset()) -> sympy.Expr | None:
-        if name in self.ranges:
-            return sympy.Symbol(name, integer=True)
-        if name in self.base.values:
-            return sympy.Integer(int(self.base.values[name]))
-        rule = self.rules.get(name)
-        if rule is None or name in seen:
-            return None
-        env = {}
-        for dep in rule.deps:
-            sub = self.sympy_of(dep, seen | {name})
-            if sub is None:
-                return None
-            env[dep] = sub
-        return parse_formula(rule.formula, env)
-
-    def dim_sympy(self, dim: Dim) -> sympy.Expr | None:
-        if dim.kind == FIXED:
-            return sympy.Integer(dim.size)
-        if dim.kind == NAMED:
-            return self.sympy_of(dim.name)
-        if dim.kind == EXPR:
-            env = {}
-            for n in dim.names:
-                sub = self.sympy_of(n)
-                if sub is None:
-                    return None
-                env[n] = sub
-            return parse_formula(dim.name, env)
-        return None
-
-    def describe(self, dim: Dim) -> str:
-        if dim.kind == FIXED:
-            return str(dim.size)
-        if dim.kind == NAMED and dim.name in self.base.values:
-            return f"{dim.name} = {self.base.values[dim.name]} ({self.base.source_text(dim.name)})"
-        if dim.kind == NAMED and dim.name in self.rules and dim.name not in self.ranges:
-            return f"{dim.name} = {self.rules[dim.name].formula}"
-        return dim.text()
-
-    def holds(self, constraint: Constraint, point: Mapping[str, int]) -> bool:
-        scope = self.scope(point)
-        for dep in constraint.deps:
-            if dep not in scope.values and scope.derive(dep) is None:
-                return True
-        return bool(constraint.holds(scope.values))
-
-
-def _narrow(
-    contract: _Contract, constraints: list[Constraint], ranges: dict[str, tuple[int, int]], findings: list[Finding]
-) -> tuple[dict[str, tuple[int, int]], set[str]]:
-    """Ranges where the contract's constraints hold; dimensions pinned to one value are specialised."""
-    valid = dict(ranges)
-    pinned: set[str] = set()
-    for c in constraints:
-        if c.error is not ShapeContractError or "dtype" in c.expected:
-            continue
-        inputs = sorted(set().union(*(contract.inputs_of(d) for d in c.deps)) if c.deps else set())
-        if not inputs:
-            continue
-        box = 1
-        for n in inputs:
-            box *= valid[n][1] - valid[n][0] + 1
-        if len(inputs) == 1:
-            (n,) = inputs
-            lo, hi = valid[n]
-            first = next((v for v in range(lo, hi + 1) if contract.holds(c, {n: v})), None)
-            if first is None:
-                findings.append(Finding("error", f"no {n} in {lo}..{hi} satisfies the contract: {c.expected}"))
-                valid[n] = (lo, lo - 1)
-                continue
-            last = next(v for v in range(hi, first - 1, -1) if contract.holds(c, {n: v}))
-            if (first, last) != (lo, hi):
-                valid[n] = (first, last)
-                text = c.expected + (f": {c.hint}" if c.hint else ".")
-                findings.append(Finding("contract", f"{n} in {first}..{last}: {text}"))
-            continue
-        if box > _BUDGET:
-            findings.append(Finding("uncovered", f"the constraint {c.expected} spans {box} sizes; not narrowed"))
-            continue
-        import itertools
-
-        points = [
-            dict(zip(inputs, vals, strict=False))
-            for vals in itertools.product(*[range(valid[n][0], valid[n][1] + 1) for n in inputs])
-        ]
-        good = [p for p in points if contract.holds(c, p)]
-        if not good:
-            findings.append(Finding("error", f"no sizes in the range satisfy the contract: {c.expected}"))
-            for n in inputs:
-                valid[n] = (valid[n][0], valid[n][0] - 1)
-            continue
-        for n in inputs:
-            lo, hi = min(p[n] for p in good), max(p[n] for p in good)
-            if (lo, hi) != valid[n]:
-                valid[n] = (lo, hi)
-                if lo == hi:
-                    pinned.add(n)
-        if len(good) == 1:
-            findings.append(Finding("specialisation", c.expected + (f": {c.hint}" if c.hint else "")))
-        elif len(good) != len(points):
-            findings.append(Finding("limit", f"{c.expected} (the proof covers only sizes that satisfy it)"))
-    return valid, pinned
-
-
-# -- export -------------------------------------------------------------------------------------------
-class _Program(torch.nn.Module):
-    """The target as one module with positional tensor inputs and a flat tuple of tensor outputs."""
-
-    def __init__(self, subject: Subject, model: Any, names: list[str]) -> None:
-        super().__init__()
-        self.subject = subject
-        self.model = model
-        self.names = names
-        record: list[list[str]] = []
-        self.record = record.append  # a closure: export copies and restores module attributes, not functions
-        self.fields: Callable[[], list[str]] = lambda: record[-1] if record else []
-
-    def forward(self, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        kwargs = dict(zip(self.names, tensors, strict=False))
-        if self.subject.kind == "model":
-            out = self.model(**kwargs)
-        else:
-            assert self.subject.fn is not None
-            out = self.subject.fn(**self.subject.arguments(self.model), **kwargs)
-        fields: list[str] = []
-        flat: list[torch.Tensor] = []
-        _flatten("return value" if self.subject.kind == "pipeline" else "", out, fields, flat)
-        self.record(fields)
-        return tuple(flat)
-
-
-def _flatten(prefix: str, value: Any, fields: list[str], flat: list[torch.Tensor]) -> None:
-    if isinstance(value, torch.Tensor):
-        fields.append(prefix)
-        flat.append(value)
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            if v is not None:
-                _flatten(f"{prefix}.{k}" if prefix else str(k), v, fields, flat)
-    elif isinstance(value, (tuple, list)):
-        for i, v in enumerate(value):
-            _flatten(f"{prefix}[{i}]", v, fields, flat)
 
 
 def _example(ranges: Mapping[str, tuple[int, int]], preferred: Mapping[str, int]) -> dict[str, int]:
@@ -338,8 +124,8 @@ def prove(
         report(f"building {subject.cls.__name__} on the meta device")
         with torch.device("meta"):
             model = subject.build_model()
-    contract = _Contract(subject, model, requested)
-    valid, pinned = _narrow(contract, subject.constraints(model), requested, findings)
+    contract = ContractSide(subject, model, requested)
+    valid, pinned = narrow(contract, subject.constraints(model), requested, findings)
     empty = [n for n, (lo, hi) in valid.items() if hi < lo]
     proven: dict[str, tuple[int, int]] = {}
 
@@ -374,7 +160,7 @@ def prove(
             else:
                 axes_spec[i] = torch.export.Dim.STATIC
         dynamic.append(axes_spec)
-    program = _Program(subject, model, names)
+    program = Program(subject, model, names)
     ranges_text = ", ".join(
         f"{k} in {lo}..{hi}" if k not in pinned else f"{k} = {lo}"
         for k, (lo, hi) in {**requested, **{p: valid[p] for p in pinned}}.items()
@@ -399,7 +185,7 @@ def prove(
         findings.append(_concrete(subject, example, "at the example sizes"))
         return finish(False)
     report(f"exported in {time.perf_counter() - t0:.1f} s; comparing outputs with the contract")
-    symbol_names, specialised = _input_symbols(exported, subject, names, requested)
+    symbol_names, specialised = input_symbols(exported, subject, names, requested)
     for name in sorted(specialised):
         if name not in pinned:
             findings.append(
@@ -418,8 +204,8 @@ def prove(
         if name not in proven:
             value = specialised.get(name)
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
-    outputs = _outputs(exported, program.fields())
-    _compare_outputs(subject, contract, model, outputs, symbol_names, proven, axes, findings, report)
+    traced = outputs(exported, program.fields())
+    _compare_outputs(subject, contract, model, traced, symbol_names, proven, axes, findings, report)
     _guards(contract, subject, requested, valid, export_ranges, pinned, specialised, findings, report, check_uncovered)
     if subject.kind == "model":
         findings.append(
@@ -463,36 +249,8 @@ def _point(point: Mapping[str, int]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
-def _input_symbols(
-    exported: Any, subject: Subject, names: list[str], free: Mapping[str, Any]
-) -> tuple[dict[Any, str], dict[str, int]]:
-    placeholders = {n.name: n for n in exported.graph.nodes if n.op == "placeholder"}
-    user = list(exported.graph_signature.user_inputs)
-    symbols: dict[Any, str] = {}
-    specialised: dict[str, int] = {}
-    specs = dict(subject.tensor_inputs())
-    for arg_name, input_name in zip(user, names, strict=False):
-        val = placeholders[arg_name].meta["val"]
-        for d, size in zip(specs[input_name].dims, val.shape, strict=False):
-            if d.kind != NAMED or d.name not in free:
-                continue
-            if isinstance(size, torch.SymInt):
-                expr = size.node.expr
-                if isinstance(expr, sympy.Symbol) and expr not in symbols:
-                    symbols[expr] = d.name
-            else:
-                specialised.setdefault(d.name, int(size))
-    return symbols, {k: v for k, v in specialised.items() if k not in symbols.values()}
-
-
-def _outputs(exported: Any, fields: list[str]) -> list[tuple[str, tuple[Any, ...]]]:
-    node = next(n for n in exported.graph.nodes if n.op == "output")
-    vals = [a.meta["val"] for a in node.args[0]]
-    return [(f, tuple(v.shape)) for f, v in zip(fields, vals, strict=False)]
-
-
 def _guards(
-    contract: _Contract,
+    contract: ContractSide,
     subject: Subject,
     requested: Mapping[str, tuple[int, int]],
     valid: Mapping[str, tuple[int, int]],
@@ -552,7 +310,7 @@ def _bound(name: str, op: str, value: int, text: str) -> str:
     return text if text.startswith(f"{name} {op} {value} ") else f"{name} {op} {value}: {text}"
 
 
-def _why_excluded(contract: _Contract, name: str, lo: int, hi: int) -> str:
+def _why_excluded(contract: ContractSide, name: str, lo: int, hi: int) -> str:
     """Size-1 dimensions are specialised by torch.export; say where a dimension is 1 in the gap."""
     parts = []
     for value in sorted({lo, hi}):
@@ -574,7 +332,7 @@ def _why_excluded(contract: _Contract, name: str, lo: int, hi: int) -> str:
 
 def _compare_outputs(
     subject: Subject,
-    contract: _Contract,
+    contract: ContractSide,
     model: Any,
     outputs: list[tuple[str, tuple[Any, ...]]],
     symbol_names: Mapping[Any, str],
@@ -627,7 +385,7 @@ def _compare_outputs(
             if expr is not None and not _agrees(expr, value, inputs, point_ranges):
                 expr = None
             report(f"{field_name} axis {axis}: {contract.describe(dim)} vs {found_text}")
-            verdict: Verdict = compare(found, value, expr, point_ranges, inputs, budget=_BUDGET)
+            verdict: Verdict = compare(found, value, expr, point_ranges, inputs, budget=BUDGET)
             axes.append(
                 AxisProof(
                     field_name,
