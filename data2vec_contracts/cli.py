@@ -106,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         else:
             cmd.add_argument("--quiet", action="store_true", help="no progress on stderr")
             cmd.add_argument(
+                "--no-close-gaps",
+                action="store_true",
+                help="do not export the sizes the first export leaves out (B = 1, T = 1) separately",
+            )
+            cmd.add_argument(
                 "--no-concrete",
                 action="store_true",
                 help="do not check the sizes the proof misses concretely on the meta device",
@@ -168,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
             dims,
             progress=not args.quiet and not args.json,
             check_uncovered=not args.no_concrete,
+            close_gaps=not args.no_close_gaps,
         )
         _emit(args, proof.to_json(), render_proof(proof))
         return OK if proof.ok else FAILED

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import re
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sympy  # type: ignore[import-untyped]
@@ -98,6 +100,7 @@ def prove(
     args: Mapping[str, Any] | None = None,
     progress: bool | Callable[[str], None] | None = None,
     check_uncovered: bool = True,
+    close_gaps: bool = True,
 ) -> ProofResult:
     """Prove that every output of ``target`` has the contract's shape for every size in ``dims``.
 
@@ -109,6 +112,11 @@ def prove(
     it was proved, and findings: guards, specialisations, relations, limits torch.export misses,
     differences, and what the proof did not cover. ``result.ok`` is False for any difference, error
     or axis that was only sampled.
+
+    torch.export specialises size-1 dimensions, so its trace leaves out sizes such as ``B = 1`` or the
+    ``S`` with ``T = 1``. With ``close_gaps`` each left-out piece is exported and proved on its own;
+    pieces that still fail are listed as not covered and, with ``check_uncovered``, checked concretely
+    on the meta device at their ends.
     """
     started = time.perf_counter()
     report = Progress(_stderr if progress is True else progress if callable(progress) else None)
@@ -206,7 +214,20 @@ def prove(
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
     traced = outputs(exported, program.fields())
     _compare_outputs(subject, contract, model, traced, symbol_names, proven, axes, findings, report)
-    _guards(contract, subject, requested, valid, export_ranges, pinned, specialised, findings, report, check_uncovered)
+    gaps = _guards(contract, requested, valid, export_ranges, pinned, specialised, findings)
+    failed = any(f.kind in ("difference", "error") for f in findings)
+    if gaps and close_gaps and not failed and _close(subject, proven, gaps, findings, report):
+        for gap in gaps:
+            proven[gap.name] = (min(proven[gap.name][0], gap.lo), max(proven[gap.name][1], gap.hi))
+    else:
+        for gap in gaps:
+            findings.append(Finding("uncovered", gap.text))
+            if check_uncovered:
+                base = _example({k: v for k, v in valid.items() if v[0] <= v[1]}, subject.default_sizes())
+                for value in sorted({gap.lo, gap.hi}):
+                    point = {**base, gap.name: value}
+                    report(f"concrete meta-device check at {_point(point)} (outside what export covered)")
+                    findings.append(_concrete(subject, point, "at"))
     if subject.kind == "model":
         findings.append(
             Finding("uncovered", "only the plain forward was exported (no attention_mask, flags or labels)")
@@ -249,19 +270,46 @@ def _point(point: Mapping[str, int]) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items())
 
 
+@dataclass(frozen=True)
+class _Gap:
+    """Sizes the contract allows that the first export left out (it specialises size-1 dimensions)."""
+
+    name: str
+    lo: int
+    hi: int
+    traced: tuple[int, int]
+    why: str
+
+    @property
+    def span(self) -> str:
+        return f"{self.name} in {self.lo}..{self.hi}" if self.lo != self.hi else f"{self.name} = {self.lo}"
+
+    @property
+    def text(self) -> str:
+        lo, hi = self.traced
+        return f"{self.span}: the contract allows it, torch.export traced only {self.name} in {lo}..{hi}{self.why}"
+
+    @property
+    def closed(self) -> str:
+        lo, hi = self.traced
+        return (
+            f"{self.span}: the first export traced only {self.name} in {lo}..{hi}{self.why}; a separate export "
+            "proved every output there"
+        )
+
+
 def _guards(
     contract: ContractSide,
-    subject: Subject,
     requested: Mapping[str, tuple[int, int]],
     valid: Mapping[str, tuple[int, int]],
     exported: Mapping[str, tuple[int, int]],
     pinned: set[str],
     specialised: Mapping[str, int],
     findings: list[Finding],
-    report: Progress,
-    check_uncovered: bool,
-) -> None:
-    """Turn the contract's narrowing and export's range constraints into guards, limits and uncovered sizes."""
+) -> list[_Gap]:
+    """Turn the contract's narrowing and export's range constraints into guards and limits; return the gaps:
+    sizes the contract allows that the export did not cover."""
+    found: list[_Gap] = []
     notes = {f.text.split(" in ", 1)[0]: f.text.split(": ", 1)[1] for f in findings if f.kind == "contract"}
     findings[:] = [f for f in findings if f.kind != "contract"]
     for name, (rlo, rhi) in requested.items():
@@ -271,8 +319,7 @@ def _guards(
         elo, ehi = exported[name]
         text = notes.get(name, "")
         if vlo > rlo:
-            extra = f" (torch.export traced only {name} >= {elo})" if elo > vlo else ""
-            findings.append(Finding("guard", f"{_bound(name, '>=', vlo, text)}{extra}"))
+            findings.append(Finding("guard", _bound(name, ">=", vlo, text)))
         if vhi < rhi:
             if ehi > vhi:
                 findings.append(
@@ -290,19 +337,43 @@ def _guards(
         if ehi < vhi:
             gaps.append((max(ehi + 1, vlo), vhi))
         for glo, ghi in gaps:
-            why = _why_excluded(contract, name, glo, ghi)
-            span = f"{name} in {glo}..{ghi}" if glo != ghi else f"{name} = {glo}"
-            findings.append(
-                Finding(
-                    "uncovered", f"{span}: the contract allows it, torch.export traced only {name} in {elo}..{ehi}{why}"
-                )
-            )
-            if check_uncovered:
-                base = _example({k: v for k, v in valid.items() if v[0] <= v[1]}, subject.default_sizes())
-                for value in sorted({glo, ghi}):
-                    point = {**base, name: value}
-                    report(f"concrete meta-device check at {_point(point)} (outside what export covered)")
-                    findings.append(_concrete(subject, point, "at"))
+            found.append(_Gap(name, glo, ghi, (elo, ehi), _why_excluded(contract, name, glo, ghi)))
+    return found
+
+
+def _close(
+    subject: Subject,
+    proven: Mapping[str, tuple[int, int]],
+    gaps: list[_Gap],
+    findings: list[Finding],
+    report: Progress,
+) -> bool:
+    """Prove every piece of the range the first export left out, each with its own export."""
+    pieces: dict[str, list[tuple[int, int]]] = {name: [rng] for name, rng in proven.items()}
+    for gap in gaps:
+        pieces[gap.name].append((gap.lo, gap.hi))
+    combos = [dict(zip(pieces, c, strict=True)) for c in itertools.product(*pieces.values())]
+    target = subject.fn if subject.fn is not None else subject.cls
+    for combo in combos[1:]:  # the first is the range already proved
+        shown = ", ".join(f"{k} in {lo}..{hi}" if lo != hi else f"{k} = {lo}" for k, (lo, hi) in combo.items())
+        report(f"closing a gap: a separate export for {shown}")
+        sub = prove(
+            target,
+            subject.config,
+            combo,
+            args=subject.extra,
+            check_uncovered=False,
+            close_gaps=False,
+            progress=lambda m: report(f"  {m}"),
+        )
+        if not sub.ok or sub.proven != combo:
+            for f in sub.findings:
+                if f.kind in ("difference", "error"):
+                    findings.append(Finding(f.kind, f"with {shown}: {f.text}"))
+            return False
+    for gap in gaps:
+        findings.append(Finding("closed", gap.closed))
+    return True
 
 
 def _bound(name: str, op: str, value: int, text: str) -> str:
@@ -457,7 +528,7 @@ def _output_specs(subject: Subject, model: Any) -> dict[str, TensorSpec]:
     return specs
 
 
-_ORDER = ("specialisation", "guard", "limit", "relation", "difference", "error", "uncovered")
+_ORDER = ("specialisation", "guard", "limit", "relation", "closed", "difference", "error", "uncovered")
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:

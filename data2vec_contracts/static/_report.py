@@ -68,7 +68,8 @@ class Finding:
     ``kind``: ``guard`` (a size the code needs), ``specialisation`` (a size fixed to one value),
     ``relation`` (an output size as a formula of the inputs), ``limit`` (a bound the contract knows and
     torch.export does not), ``difference`` (the code and the contract disagree), ``uncovered``
-    (sizes the proof does not cover, and what was done about them), ``error`` (the export failed).
+    (sizes the proof does not cover, and what was done about them), ``closed`` (sizes the first export
+    left out and a separate export proved), ``error`` (the export failed).
     """
 
     kind: str
@@ -168,6 +169,7 @@ _TITLES = {
     "specialisation": "Specialisations (sizes fixed to one value)",
     "limit": "Limits torch.export alone misses (from the contract)",
     "relation": "Relations found",
+    "closed": "Proved by separate exports (sizes the first export left out)",
     "difference": "Differences between the code and the contract",
     "uncovered": "Not covered by the proof",
     "error": "Errors",

@@ -45,7 +45,7 @@ def vision_proof() -> ProofResult:
 def test_text_proof_and_the_limit_export_misses(text_proof: ProofResult) -> None:
     assert text_proof.ok
     assert text_proof.requested == {"B": (1, 16), "N": (2, 512)}
-    assert text_proof.proven == {"B": (2, 16), "N": (2, 62)}
+    assert text_proof.proven == {"B": (1, 16), "N": (2, 62)}
     assert _axes(text_proof) == [
         ("last_hidden_state", 0, "B", "B", "proved"),
         ("last_hidden_state", 1, "N", "N", "proved"),
@@ -59,17 +59,16 @@ def test_text_proof_and_the_limit_export_misses(text_proof: ProofResult) -> None
         "truncation=True, max_length=62)). torch.export alone accepts N up to 512: it checks shapes, not the values "
         "used as indices."
     ]
-    assert text_proof.of("uncovered") == [
-        "B = 1: the contract allows it, torch.export traced only B in 2..16 (B = 1: torch.export specialises "
-        "size-1 dimensions)",
-        "at B=1, N=62 a concrete meta-device check passed",
-        "only the plain forward was exported (no attention_mask, flags or labels)",
+    assert text_proof.of("closed") == [
+        "B = 1: the first export traced only B in 2..16 (B = 1: torch.export specialises size-1 dimensions); a "
+        "separate export proved every output there"
     ]
+    assert text_proof.of("uncovered") == ["only the plain forward was exported (no attention_mask, flags or labels)"]
 
 
 def test_audio_proof_guard_relation_and_size_one_frames(audio_proof: ProofResult) -> None:
     assert audio_proof.ok
-    assert audio_proof.proven == {"B": (2, 8), "S": (45, 100_000)}
+    assert audio_proof.proven == {"B": (1, 8), "S": (29, 100_000)}
     assert _axes(audio_proof) == [
         ("logits", 0, "B", "B", "proved"),
         ("logits", 1, "T = (S - 29)//16 + 1", "((S - 5)//8 - 3)//2 + 1", "proved"),
@@ -78,18 +77,18 @@ def test_audio_proof_guard_relation_and_size_one_frames(audio_proof: ProofResult
     assert audio_proof.axes[1].method == "quasi-polynomial identity, 32 points cover every period"
     assert audio_proof.of("guard") == [
         "S >= 29 (the receptive field of the conv stack): audio shorter than the receptive field makes no frame: "
-        "pad every waveform to at least 29 samples. (torch.export traced only S >= 45)"
+        "pad every waveform to at least 29 samples."
     ]
     assert audio_proof.of("relation") == [
         "T = ((S - 5)//8 - 3)//2 + 1, the contract's T = (S - 29)//16 + 1, for every S in 45..100000"
     ]
-    assert audio_proof.of("uncovered")[2:] == [
-        "S in 29..44: the contract allows it, torch.export traced only S in 45..100000 (at S=29: T = 1; at S=44: "
-        "T = 1: torch.export specialises size-1 dimensions)",
-        "at B=2, S=29 a concrete meta-device check passed",
-        "at B=2, S=44 a concrete meta-device check passed",
-        "only the plain forward was exported (no attention_mask, flags or labels)",
+    assert audio_proof.of("closed") == [
+        "B = 1: the first export traced only B in 2..8 (B = 1: torch.export specialises size-1 dimensions); a "
+        "separate export proved every output there",
+        "S in 29..44: the first export traced only S in 45..100000 (at S=29: T = 1; at S=44: T = 1: torch.export "
+        "specialises size-1 dimensions); a separate export proved every output there",
     ]
+    assert audio_proof.of("uncovered") == ["only the plain forward was exported (no attention_mask, flags or labels)"]
 
 
 def test_a_proof_reports_progress(audio_proof: ProofResult) -> None:
@@ -98,6 +97,8 @@ def test_a_proof_reports_progress(audio_proof: ProofResult) -> None:
     assert steps[1] == "exporting Data2VecAudioForCTC with B in 1..8, S in 2..100000 (example {'B': 2, 'S': 16000})"
     assert steps[2].startswith("exported in ")
     assert "logits axis 1: T = (S - 29)//16 + 1 vs ((S - 5)//8 - 3)//2 + 1" in steps
+    assert "closing a gap: a separate export for B = 1, S in 29..44" in steps
+    assert "  exporting Data2VecAudioForCTC with B in 1..1, S in 29..44 (example {'B': 1, 'S': 44})" in steps
     assert steps[-1].startswith("done in ")
     assert steps[-1].endswith(" s: proved")
 
@@ -108,6 +109,7 @@ def test_audio_proof_with_the_default_adapter() -> None:
         _tiny("audio", add_adapter=True, output_hidden_size=24),
         {"B": (2, 4), "S": (29, 20_000)},
         check_uncovered=False,
+        close_gaps=False,
     )
     assert result.ok
     assert [(a.field, a.axis, a.contract, a.status) for a in result.axes] == [
@@ -129,6 +131,7 @@ def test_adapter_with_a_wide_kernel_needs_more_frames_than_the_contract_says() -
         "Model",
         _tiny("audio", add_adapter=True, adapter_kernel_size=5, adapter_stride=3),
         {"B": (2, 4), "S": (29, 5000)},
+        close_gaps=False,
     )
     assert not result.ok
     assert result.proven == {"B": (2, 4), "S": (445, 5000)}
@@ -142,7 +145,7 @@ def test_adapter_with_a_wide_kernel_needs_more_frames_than_the_contract_says() -
 
 def test_vision_proof(vision_proof: ProofResult) -> None:
     assert vision_proof.ok
-    assert vision_proof.proven == {"B": (2, 4), "H": (8, 64), "W": (8, 64)}
+    assert vision_proof.proven == {"B": (1, 4), "H": (8, 64), "W": (8, 64)}
     assert _axes(vision_proof)[1] == ("last_hidden_state", 1, "Nv = 1 + h*w", "(H//8)*(W//8) + 1", "proved")
     assert vision_proof.of("relation") == [
         "Nv = (H//8)*(W//8) + 1, the contract's Nv = 1 + h*w, for every H in 8..64, W in 8..64"
@@ -183,7 +186,9 @@ def test_proven_vision_formula_matches_real_forward_calls(vision_proof: ProofRes
 
 # -- pipelines ---------------------------------------------------------------------------------------
 def test_pipeline_with_a_mask_is_proved_and_says_what_the_trace_fixed() -> None:
-    result = prove(pipelines.text_embed, _tiny("text"), {"B": (1, 8), "N": (2, 62)}, check_uncovered=False)
+    result = prove(
+        pipelines.text_embed, _tiny("text"), {"B": (1, 8), "N": (2, 62)}, check_uncovered=False, close_gaps=False
+    )
     assert result.ok
     assert result.kind == "pipeline"
     assert _axes(result) == [
@@ -194,7 +199,9 @@ def test_pipeline_with_a_mask_is_proved_and_says_what_the_trace_fixed() -> None:
 
 
 def test_pipeline_relation_for_a_dimension_the_contract_leaves_free() -> None:
-    result = prove("tests.static.pipelines:audio_frames", _tiny("audio"), {"B": (2, 4), "S": (45, 50_000)})
+    result = prove(
+        "tests.static.pipelines:audio_frames", _tiny("audio"), {"B": (2, 4), "S": (45, 50_000)}, close_gaps=False
+    )
     assert result.ok
     assert result.of("relation") == ["T = ((S - 5)//8 - 3)//2 + 1 (return value axis 1; the contract leaves it free)"]
 
@@ -264,7 +271,7 @@ def test_compare_proves_nested_floors_over_a_huge_range_and_finds_counterexample
 
 
 def test_a_guard_on_a_derived_dimension_names_the_input_bound() -> None:
-    result = prove("ForXVector", _tiny("audio"), {"B": (2, 4), "S": (2, 5000)}, check_uncovered=False)
+    result = prove("ForXVector", _tiny("audio"), {"B": (2, 4), "S": (2, 5000)}, check_uncovered=False, close_gaps=False)
     assert result.ok
     assert result.proven == {"B": (2, 4), "S": (269, 5000)}
     assert result.of("guard") == [
