@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,11 @@ from tests._models import CLASSES, model_class, session_enforced
 
 # Tiny models gain nothing from threads, and the test machine is shared: one thread is faster.
 torch.set_num_threads(1)
+
+# Inner pytest sessions (pytester, subprocesses) run without pytest-benchmark where it happens to be
+# installed: it warns under xdist, and our filterwarnings=error turns that into an INTERNALERROR.
+if "no:benchmark" not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:benchmark".strip()
 
 
 @pytest.fixture

@@ -79,6 +79,20 @@ def _constraints(call: Call) -> list[Constraint]:
             hint=f"audio shorter than the receptive field makes no frame: pad every waveform to at least {r} samples.",
         )
     ]
+    if config.add_adapter:
+        t_min = _adapter_min_frames(config)
+        if t_min > 1:
+            s_min = r + (t_min - 1) * receptive_field(config)[1]
+            k = config.adapter_kernel_size
+            found.append(
+                Constraint(
+                    ("T",), lambda v: v["T"] >= t_min,
+                    f"T >= {t_min} (each adapter layer needs T + 2 >= config.adapter_kernel_size={k})",
+                    "argument input_values",
+                    hint=f"the adapter's convolution is wider than the frames: pad every waveform to at least {s_min} "
+                    "samples.",
+                )
+            )
     values = call.args.get("input_values")
     want = param_dtype(call.model) if call.model is not None else None
     if want is not None and values is not None and getattr(values, "dtype", want) != want:
@@ -92,6 +106,22 @@ def _constraints(call: Call) -> list[Constraint]:
             )
         )
     return found
+
+
+def _adapter_min_frames(config: Any) -> int:
+    """The fewest conv frames every adapter layer (Conv1d, padding 1, no dilation) can take."""
+    k, stride = int(config.adapter_kernel_size), int(config.adapter_stride)
+    t = 1
+    while True:
+        frames, ok = t, True
+        for _ in range(int(config.num_adapter_layers)):
+            if frames + 2 < k:
+                ok = False
+                break
+            frames = (frames + 2 - k) // stride + 1
+        if ok:
+            return t
+        t += 1
 
 
 def _xvector_constraints(call: Call) -> list[Constraint]:

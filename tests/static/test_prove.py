@@ -124,22 +124,21 @@ def test_audio_proof_with_the_default_adapter() -> None:
     assert result.axes[1].method.startswith("exhaustive, all ")
 
 
-def test_adapter_with_a_wide_kernel_needs_more_frames_than_the_contract_says() -> None:
-    # adapter_kernel_size=5 with padding 1 needs T + 2 >= 5 at every adapter layer: the contract only
-    # knows S >= 29, so the proof checks the sizes export excluded, and finds the code failing there.
+def test_adapter_with_a_wide_kernel_is_guarded_by_the_contract() -> None:
+    # adapter_kernel_size=5 with padding 1 needs T + 2 >= 5 at every adapter layer: the contract states it as a
+    # guard (T >= 27, so S >= 445), and the proof covers exactly the sizes the code can take.
     result = prove(
         "Model",
         _tiny("audio", add_adapter=True, adapter_kernel_size=5, adapter_stride=3),
         {"B": (2, 4), "S": (29, 5000)},
         close_gaps=False,
     )
-    assert not result.ok
+    assert result.ok
     assert result.proven == {"B": (2, 4), "S": (445, 5000)}
-    assert result.of("error") == [
-        "at B=2, S=29 the code fails: RuntimeError: Calculated padded input size per channel: (3). Kernel size: "
-        "(5). Kernel size can't be greater than actual input size",
-        "at B=2, S=444 the code fails: RuntimeError: Calculated padded input size per channel: (4). Kernel size: "
-        "(5). Kernel size can't be greater than actual input size",
+    assert result.of("error") == []
+    assert result.of("guard") == [
+        "S >= 445: T >= 27 (each adapter layer needs T + 2 >= config.adapter_kernel_size=5): the adapter's "
+        "convolution is wider than the frames: pad every waveform to at least 445 samples."
     ]
 
 
