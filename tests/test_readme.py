@@ -1,6 +1,7 @@
 """Every ```python block of the README runs, and prints exactly the ```text block that follows it.
 
-Each block runs as if saved alone as ``example.py`` (so messages say ``Declared: example.py:7``).
+Each block runs as if saved alone as ``example.py`` (so messages say ``Declared: example.py:7``). A block
+whose first line names a file (``# mypipeline/embed.py``) is a listing of a user's project, not run.
 """
 
 from __future__ import annotations
@@ -16,9 +17,16 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"```python\n(?P<code>.*?)```\n(?:\s*```text\n(?P<out>.*?)```)?", re.S)
 
 
+_LISTING = re.compile(r"# [\w./-]+\.py\n")
+
+
 def _blocks() -> list[tuple[int, str, str | None]]:
     text = README.read_text()
-    return [(text[: m.start()].count("\n") + 1, m["code"], m["out"]) for m in _BLOCK.finditer(text)]
+    return [
+        (text[: m.start()].count("\n") + 1, m["code"], m["out"])
+        for m in _BLOCK.finditer(text)
+        if not _LISTING.match(m["code"])
+    ]
 
 
 @pytest.mark.parametrize(("line", "code", "expected"), _blocks(), ids=lambda v: f"line{v}" if isinstance(v, int) else "")
