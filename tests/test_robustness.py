@@ -26,7 +26,7 @@ from data2vec_contracts import checked, expected_shapes
 from data2vec_contracts.contracts import num_frames, receptive_field
 
 ENV = "D2V_ROBUSTNESS_EXAMPLES"
-PER_MODALITY = int(os.environ.get(ENV, "30"))
+PER_MODALITY = int(os.environ.get(ENV, "50"))
 
 TEXT_HEADS = ("Model", "ForCausalLM", "ForMaskedLM", "ForSequenceClassification", "ForTokenClassification",
               "ForQuestionAnswering", "ForMultipleChoice")
