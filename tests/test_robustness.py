@@ -311,16 +311,17 @@ def smallest_valid_samples(config: Any, head: str, r: int) -> int:
     """The fewest samples a (masked) row may have: one frame, a non-empty adapter output, two XVector frames."""
     s = r
     while True:
-        t = num_frames(config, s)
+        t = frames = num_frames(config, s)
         ok = t >= 1
         if ok and getattr(config, "add_adapter", False):
             for _ in range(config.num_adapter_layers):
                 ok = ok and t + 2 - config.adapter_kernel_size >= 0
                 t = (t + 2 - config.adapter_kernel_size) // config.adapter_stride + 1
-        if ok and head == "ForXVector":  # the TDNN runs on the adapter's frames
+        if ok and head == "ForXVector":  # the TDNN runs after the adapter, unless on the weighted layer sum
+            tdnn_in = frames if config.use_weighted_layer_sum else t
             dropped = sum(d * (k - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation, strict=True))
             undilated = sum(k - 1 for k in config.tdnn_kernel)
-            ok = t - max(dropped, undilated) >= 2
+            ok = tdnn_in - max(dropped, undilated) >= 2
         if ok:
             return s
         s += 1

@@ -48,7 +48,9 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
     kernels = tuple(config.conv_kernel)
     strides = tuple(config.conv_stride)
     dropped = sum(int(d) * (int(k) - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
-    frames = "Ta" if config.add_adapter else "T"  # the TDNN of ForXVector runs after the adapter
+    # the TDNN of ForXVector runs after the adapter, unless it reads the weighted sum of the
+    # hidden states, which come before the adapter
+    frames = "Ta" if config.add_adapter and not config.use_weighted_layer_sum else "T"
     rules = {
         "T": Rule(
             "T", ("S",), lambda v: num_frames(config, v["S"]), f"(S - {r})//{p} + 1",
