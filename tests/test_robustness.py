@@ -22,7 +22,7 @@ import transformers
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from data2vec_contracts import checked, expected_shapes
+from data2vec_contracts import ShapeContractError, checked, expected_shapes
 from data2vec_contracts.contracts import num_frames, receptive_field
 
 ENV = "D2V_ROBUSTNESS_EXAMPLES"
@@ -424,3 +424,25 @@ def fuzz(strategy: Callable[[str], st.SearchStrategy[Case]], heads: tuple[str, .
 test_text = fuzz(text_cases, TEXT_HEADS)
 test_audio = fuzz(audio_cases, AUDIO_HEADS)
 test_vision = fuzz(vision_cases, VISION_HEADS)
+
+
+# -- regressions the fuzz found -------------------------------------------------------------------------
+XVECTOR_WEIGHTED_ADAPTER = {
+    "hidden_size": 2, "num_attention_heads": 1, "num_hidden_layers": 1, "intermediate_size": 4,
+    "conv_dim": (4,), "conv_kernel": (2,), "conv_stride": (2,), "num_conv_pos_embeddings": 1,
+    "num_conv_pos_embedding_groups": 1, "tdnn_dim": (4,), "tdnn_kernel": (2,), "tdnn_dilation": (2,),
+    "xvector_output_dim": 2, "use_weighted_layer_sum": True, "mask_time_prob": 0.0, "add_adapter": True,
+    "adapter_kernel_size": 1, "adapter_stride": 1, "num_adapter_layers": 1, "output_hidden_size": 2,
+}
+
+
+def test_xvector_on_the_weighted_layer_sum_pools_the_frames_before_the_adapter() -> None:
+    """With use_weighted_layer_sum the TDNN reads the hidden states (T frames), not the adapter's output."""
+    run_case(Case("Data2VecAudioForXVector", XVECTOR_WEIGHTED_ADAPTER, {"input_values": torch.randn(1, 8)},
+                  {"batch": 1, "samples": 8}))
+    model = checked(transformers.Data2VecAudioForXVector(
+        transformers.Data2VecAudioConfig(**XVECTOR_WEIGHTED_ADAPTER)).eval())
+    with pytest.raises(ShapeContractError) as info:
+        model(torch.randn(1, 6))  # T = 3 frames, Tx = 1: the embeddings would be NaN
+    assert info.value.violation is not None
+    assert (info.value.violation.dimension, info.value.violation.actual) == ("Tx", "Tx=1")
