@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._autoprobe import auto_probe as auto_probe
     from ._decorator import contract as contract
     from ._errors import ContractDefinitionError as ContractDefinitionError
     from ._errors import ShapeContractError as ShapeContractError
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from ._instrument import enforce as enforce
     from ._instrument import is_checked as is_checked
     from ._instrument import unchecked as unchecked
-    from ._autoprobe import auto_probe as auto_probe
     from ._probe import probe as probe
     from ._probe_result import BatchIndependenceError as BatchIndependenceError
     from ._probe_result import DistinctSizesError as DistinctSizesError

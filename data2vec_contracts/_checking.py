@@ -17,7 +17,6 @@ from ._spec import (
     EXPR,
     FIXED,
     NAMED,
-    VARIADIC,
     Dim,
     OtherSpec,
     SeqSpec,
@@ -83,7 +82,7 @@ def _axis_source(src: object) -> str:
 class Scope:
     """The dimension bindings of one call, with where each came from."""
 
-    __slots__ = ("values", "sources", "rules", "pending", "function", "declared", "context")
+    __slots__ = ("context", "declared", "function", "pending", "rules", "sources", "values")
 
     def __init__(
         self,
@@ -231,7 +230,7 @@ def _check_expr(
         scope.pending.append((dim, size, field, axis, value, contract))
         return
     assert dim.code is not None
-    expected = int(eval(dim.code, {"__builtins__": {}}, values))  # noqa: S307 - compiled from a vetted grammar
+    expected = int(eval(dim.code, {"__builtins__": {}}, values))
     if size != expected and not (dim.broadcast and size == 1):
         used = ", ".join(f"{n}={values[n]}" for n in dim.names)
         scope.fail(
@@ -288,7 +287,9 @@ def _check_dim(scope: Scope, dim: Dim, size: int, field: str, axis: int, spec: T
         _check_expr(scope, dim, size, field, axis, value, contract=spec.label)
 
 
-def _check_variadic(scope: Scope, dim: Dim, sizes: tuple[int, ...], field: str, spec: TensorSpec, value: object) -> None:
+def _check_variadic(
+    scope: Scope, dim: Dim, sizes: tuple[int, ...], field: str, spec: TensorSpec, value: object
+) -> None:
     __tracebackhide__ = True
     if dim.kind == ANON_VARIADIC:
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import operator
@@ -70,10 +71,8 @@ class ContractFunction:
         self._validate_dims()
         self._params: list[tuple[str, int, Spec]] | None = None
         self._return: Spec | None = None
-        try:
+        with contextlib.suppress(NameError):  # a forward reference: resolved at the first call
             self._prepare()
-        except NameError:
-            pass  # a forward reference: resolved at the first call
 
     # -- building the plan --------------------------------------------------------------------
     def _rules(self, where: Mapping[str, str]) -> dict[str, Rule]:
@@ -88,7 +87,7 @@ class ContractFunction:
                 raise ContractDefinitionError(f"{self.name}: where[{target!r}] = {expr!r} refers to itself")
 
             def compute(values: Mapping[str, Any], code: Any = code) -> int:
-                return int(eval(code, {"__builtins__": {}}, dict(values)))  # noqa: S307
+                return int(eval(code, {"__builtins__": {}}, dict(values)))
 
             rules[target] = Rule(target, names, compute, expr, "where= of the contract")
         return rules
@@ -98,7 +97,7 @@ class ContractFunction:
         for dim, source in self.dims.items():
             if not isinstance(dim, str) or not dim.isidentifier():
                 raise ContractDefinitionError(f"{self.name}: dims= keys must be dimension names, got {dim!r}")
-            if isinstance(source, bool) or not isinstance(source, (int, str)) and not callable(source):
+            if isinstance(source, bool) or (not isinstance(source, (int, str)) and not callable(source)):
                 raise ContractDefinitionError(
                     f"{self.name}: dims[{dim!r}] must be an int, an argument path such as "
                     f"'model.config.hidden_size', or a callable; got {source!r}"
@@ -176,7 +175,10 @@ class ContractFunction:
         __tracebackhide__ = True
         if self._params is None:
             self._prepare()
-        scope = self.new_scope(args, kwargs) if (self.dims or pinned()) else Scope(self.name, self.declared, self.rules or None)
+        if self.dims or pinned():
+            scope = self.new_scope(args, kwargs)
+        else:
+            scope = Scope(self.name, self.declared, self.rules or None)
         nargs = len(args)
         for pname, position, spec in self._params:  # type: ignore[union-attr]
             if 0 <= position < nargs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import torch
 
@@ -13,7 +13,7 @@ from .contracts._model import EMPTY, NONE, OBJECT, TENSOR, Call, shape_of, symbo
 __all__ = ["ExpectedField", "expected_shapes"]
 
 Shape = tuple[int, ...]
-FieldShape = Union[Shape, tuple[Union[Shape, None], ...], None]
+FieldShape = Shape | tuple[Shape | None, ...] | None
 
 
 class ExpectedField(NamedTuple):

@@ -48,7 +48,8 @@ HINTS = {
 def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any] | None) -> str | None:
     """A hint for the violation if a known Data2Vec mistake fits its facts, else ``None``."""
     field = v.field.lower()
-    if v.problem in ("type", "length") and "attention" in field and (v.actual in {"()", "None", "0"} or v.actual.startswith("(None")):
+    empty = v.actual in {"()", "None", "0"} or v.actual.startswith("(None")
+    if v.problem in ("type", "length") and "attention" in field and empty:
         return HINTS["sdpa"]
     if v.problem != "dimension":
         return None

@@ -118,7 +118,7 @@ class OtherSpec:
     optional: bool = False
 
 
-Spec = Union[TensorSpec, TupleSpec, SeqSpec, OtherSpec]
+Spec = TensorSpec | TupleSpec | SeqSpec | OtherSpec
 
 
 def _dim_from_jaxtyping(d: object) -> Dim:
@@ -198,14 +198,14 @@ def parse_hint(hint: object) -> Spec | None:
         elif Ellipsis not in args:
             items = tuple(parse_hint(a) or OtherSpec(object, "object") for a in args)
             return TupleSpec(items, label, optional)
-    if origin in (list, typing.Sequence) or str(origin) == "<class 'collections.abc.Sequence'>":
-        if len(args) == 1 and contains_array(args[0]):
-            item = parse_hint(args[0])
-            if item is not None:
-                return SeqSpec(item, list if origin is list else object, label, optional)
+    sequence = origin in (list, typing.Sequence) or str(origin) == "<class 'collections.abc.Sequence'>"
+    if sequence and len(args) == 1 and contains_array(args[0]):
+        item = parse_hint(args[0])
+        if item is not None:
+            return SeqSpec(item, list if origin is list else object, label, optional)
     if contains_array(hint):
         raise ContractDefinitionError(
             f"annotation {label} nests jaxtyping arrays in a way data2vec_contracts cannot check in one "
             "dimension scope; use a tensor, Optional[tensor], tuple[...] or list[...] of tensors"
         )
-    return OtherSpec(hint if not optional else typing.Optional[hint], label, optional)
+    return OtherSpec(hint if not optional else typing.Optional[hint], label, optional)  # noqa: UP045 - any hint

@@ -45,7 +45,8 @@ def disabled() -> Iterator[None]:
 def pinned_dims(dims: Mapping[str, int]) -> Iterator[None]:
     """Every check inside the block must see these dimension values (``{"D": 768}``)."""
     for name, value in dims.items():
-        if not isinstance(name, str) or not name.isidentifier() or isinstance(value, bool) or not isinstance(value, int):
+        good_name = isinstance(name, str) and name.isidentifier()
+        if not good_name or isinstance(value, bool) or not isinstance(value, int):
             from ._errors import ContractDefinitionError
 
             raise ContractDefinitionError(f"pinned dimension {name!r}={value!r}: names are identifiers, values ints")

@@ -29,8 +29,14 @@ def _blocks() -> list[tuple[int, str, str | None]]:
     ]
 
 
-@pytest.mark.parametrize(("line", "code", "expected"), _blocks(), ids=lambda v: f"line{v}" if isinstance(v, int) else "")
-def test_readme_block(line: int, code: str, expected: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _id(value: object) -> str:
+    return f"line{value}" if isinstance(value, int) else ""
+
+
+@pytest.mark.parametrize(("line", "code", "expected"), _blocks(), ids=_id)
+def test_readme_block(
+    line: int, code: str, expected: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):

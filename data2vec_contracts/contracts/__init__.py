@@ -17,8 +17,8 @@ from .text import TEXT_CONTRACTS
 from .vision import VISION_CONTRACTS
 
 __all__ = [
-    "CONTRACTS",
     "CLASS_NAMES",
+    "CONTRACTS",
     "ModelContract",
     "adapter_frames",
     "contract_for",

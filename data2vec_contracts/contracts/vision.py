@@ -57,10 +57,12 @@ def _constraints(call: Call) -> list[Constraint]:
 
 def _seg_constraints(call: Call) -> list[Constraint]:
     size = call.config.image_size
-    labels = [
-        Constraint(("K",), lambda v: v["K"] > 1, "K > 1 to compute a loss", "config.num_labels",
-                   hint="Data2VecVisionForSemanticSegmentation computes no loss with num_labels=1; use num_labels >= 2.")
-    ] if call.given("labels") else []
+    no_loss = "Data2VecVisionForSemanticSegmentation computes no loss with num_labels=1; use num_labels >= 2."
+    labels = (
+        [Constraint(("K",), lambda v: v["K"] > 1, "K > 1 to compute a loss", "config.num_labels", hint=no_loss)]
+        if call.given("labels")
+        else []
+    )
     return [
         *_constraints(call),
         *labels,
