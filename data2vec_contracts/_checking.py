@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -328,6 +329,7 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
             describe_value(value),
             contract=spec.label,
         )
+    value = typing.cast(torch.Tensor, value)
     dtypes = spec.dtypes
     if dtypes is not None and dtype_name(value.dtype) not in dtypes:
         scope.fail(

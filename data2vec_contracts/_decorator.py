@@ -243,11 +243,21 @@ def contract(
     With ``DATA2VEC_CONTRACTS=0`` in the environment the function is returned unchanged.
     """
     if fn is None:
-        return lambda f: contract(f, dims=dims, where=where, masks=masks, name=name)
+        return lambda f: _contract(f, dims, where, masks, name)
+    return _contract(fn, dims, where, masks, name)
+
+
+def _contract(
+    fn: Callable[..., Any],
+    dims: Mapping[str, DimSource] | None,
+    where: Mapping[str, str] | None,
+    masks: Mapping[str, str] | None,
+    name: str | None,
+) -> Any:
     if not env_enabled():
         return fn
     plan = ContractFunction(fn, dims, where, name, masks)
-    check_after = torch.compiler.disable(plan.check_after, recursive=True)
+    check_after = torch.compiler.disable(plan.check_after, recursive=True)  # type: ignore[no-untyped-call]
     is_compiling = torch.compiler.is_compiling
 
     @functools.wraps(fn)

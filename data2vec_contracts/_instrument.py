@@ -68,7 +68,7 @@ def _checked_forward(contract: ModelContract, original: Callable[..., Any]) -> C
             if _observers:
                 notify(contract.class_name, "model", scope.values)
 
-    check_after = torch.compiler.disable(check, recursive=True)
+    check_after = torch.compiler.disable(check, recursive=True)  # type: ignore[no-untyped-call]
 
     @functools.wraps(original)
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -114,7 +114,7 @@ def checked(model: M) -> M:
             f"transformers.models.data2vec), got {type(model).__module__}.{type(model).__qualname__}"
         )
     forward = _checked_forward(contract, _original(type(model)))
-    model.forward = types.MethodType(forward, model)  # type: ignore[method-assign]
+    model.forward = types.MethodType(forward, model)
     return model
 
 
@@ -142,7 +142,7 @@ def enforce() -> Iterator[None]:
             for cls in data2vec_classes().values():
                 original = cls.__dict__["forward"]
                 _originals[cls] = original
-                cls.forward = _checked_forward(CONTRACTS[cls.__name__], original)
+                setattr(cls, "forward", _checked_forward(CONTRACTS[cls.__name__], original))  # noqa: B010
         _enforce_depth += 1
     try:
         yield
@@ -151,5 +151,5 @@ def enforce() -> Iterator[None]:
             _enforce_depth -= 1
             if _enforce_depth == 0:
                 for cls, original in list(_originals.items()):
-                    cls.forward = original
+                    setattr(cls, "forward", original)  # noqa: B010
                 _originals.clear()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Violation", "describe_value", "render"]
@@ -29,7 +30,7 @@ class Violation:
     dimension: str | None = None
     bound_by: str | None = None
     declared: str | None = None
-    bindings: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    bindings: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     hint: str | None = None
 
 

@@ -187,7 +187,7 @@ def parse_hint(hint: object) -> Spec | None:
             hint = rest[0]
             origin = typing.get_origin(hint)
     if _is_array(hint):
-        return tensor_spec(hint, optional)  # type: ignore[arg-type]
+        return tensor_spec(hint, optional)
     args = typing.get_args(hint)
     label = _label(hint) + (" | None" if optional else "")
     if origin is tuple and args and contains_array(hint):

@@ -8,7 +8,8 @@ must be. The same statement drives the runtime checks and :func:`expected_shapes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,8 +128,8 @@ class ModelContract:
             check_value(scope, spec, value, f"argument {name}")
         if call.args.get(self.first_input) is None and self.first_input != "input_ids":
             scope.fail(
-                f"argument {self.first_input}", "type", f"a Tensor {specs[self.first_input].label}", "None",  # type: ignore[union-attr]
-                contract=specs[self.first_input].label,  # type: ignore[union-attr]
+                f"argument {self.first_input}", "type", f"a Tensor {specs[self.first_input].label}", "None",
+                contract=specs[self.first_input].label,
             )
         scope.check_constraints(self.constraints(call))
         scope.settle(final=False)
@@ -172,6 +173,7 @@ def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
         if not isinstance(value, expect.containers):
             names = " or ".join(c.__name__ for c in expect.containers)
             scope.fail(where, "type", f"a {names} ({expect.why})", describe_value(value))
+        value = typing.cast(Sequence[Any], value)
         n = len(value)
         if expect.length >= 0 and n != expect.length:
             scope.fail(where, "length", f"{expect.length} ({expect.why})", str(n), value=value, has_value=True)

@@ -65,7 +65,7 @@ def _constraints(call: Call) -> list[Constraint]:
         return []
     cache = call.args.get("cache")
     # positions of input_ids continue after the cached tokens (inputs_embeds positions do not)
-    past = int(cache.get_seq_length()) if call.given("input_ids") and hasattr(cache, "get_seq_length") else 0
+    past = int(cache.get_seq_length()) if call.given("input_ids") and hasattr(cache, "get_seq_length") else 0  # type: ignore[union-attr]
     limit = max_text_length(config) - past
     cached = f" - {past} cached tokens" if past else ""
     return [
@@ -151,10 +151,10 @@ def _causal_rules(config: Any, call: Call) -> dict[str, Rule]:
     keep = call.args.get("logits_to_keep", 0)
     if isinstance(keep, torch.Tensor) and not (keep.ndim == 2 and keep.dtype == torch.bool):
         n = int(keep.shape[-1])
-        return {"keep": Rule("keep", (), lambda v, n=n: n, str(n), "argument logits_to_keep")}
+        return {"keep": Rule("keep", (), lambda v: n, str(n), "argument logits_to_keep")}
     if isinstance(keep, int) and keep > 0:
-        return {"keep": Rule("keep", ("N",), lambda v, k=keep: min(k, v["N"]), f"min({keep}, N)",
-                             "argument logits_to_keep")}
+        k = keep
+        return {"keep": Rule("keep", ("N",), lambda v: min(k, int(v["N"])), f"min({k}, N)", "argument logits_to_keep")}
     return {}
 
 
