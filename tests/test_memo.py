@@ -1,0 +1,128 @@
+"""The memo of validated calls: a repeat call with the same signature skips the derivation, and no
+check that could fail is lost."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import transformers
+
+from data2vec_contracts import ShapeContractError, checked
+from data2vec_contracts._checking import Scope
+from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
+from data2vec_contracts.contracts import ModelContract
+from data2vec_contracts.contracts._model import Call
+from tests._models import tiny_inputs, tiny_model
+
+
+@pytest.fixture
+def full_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts the full input checks of each contract (a memo hit runs none)."""
+    counts: dict[str, int] = {}
+    original = ModelContract.check_inputs
+
+    def counting(self: ModelContract, call: Call) -> Scope:
+        counts[self.class_name] = counts.get(self.class_name, 0) + 1
+        return original(self, call)
+
+    monkeypatch.setattr(ModelContract, "check_inputs", counting)
+    return counts
+
+
+def test_a_repeat_call_is_accepted_from_the_memo(full_checks: dict[str, int]) -> None:
+    model = checked(tiny_model("text"))
+    ids = torch.randint(2, 99, (2, 7))
+    for _ in range(5):
+        model(input_ids=ids, output_hidden_states=True)
+    assert full_checks == {"Data2VecTextModel": 1}
+    model(input_ids=torch.randint(2, 99, (3, 7)), output_hidden_states=True)  # a new size: a full check
+    model(input_ids=ids)  # other flags: a full check
+    assert full_checks == {"Data2VecTextModel": 3}
+
+
+class _Tampered(transformers.Data2VecTextModel):
+    """Returns one row less than it was given on every call after the first."""
+
+    calls = 0
+
+    def forward(self, *args: object, **kwargs: object) -> object:
+        out = super().forward(*args, **kwargs)
+        type(self).calls += 1
+        if type(self).calls > 1:
+            out["last_hidden_state"] = out["last_hidden_state"][1:]
+        return out
+
+
+def test_an_output_that_changes_on_a_repeat_call_is_still_caught() -> None:
+    model = checked(tiny_model("text", cls=_Tampered))
+    ids = torch.randint(2, 99, (2, 7))
+    model(input_ids=ids)
+    with pytest.raises(ShapeContractError) as caught:
+        model(input_ids=ids)
+    assert caught.value.violation is not None
+    assert (caught.value.violation.field, caught.value.violation.dimension) == ("output field last_hidden_state", "B")
+
+
+def test_a_config_change_between_calls_is_seen(full_checks: dict[str, int]) -> None:
+    model = checked(tiny_model("text"))
+    ids = torch.randint(2, 99, (2, 7))
+    model(input_ids=ids)
+    model.config.output_hidden_states = True  # same arguments, different output fields
+    out = model(input_ids=ids)
+    assert len(out.hidden_states) == 3
+    assert full_checks == {"Data2VecTextModel": 2}
+
+
+def test_a_cast_model_gets_the_contract_error_not_the_models(full_checks: dict[str, int]) -> None:
+    model = checked(tiny_model("audio"))
+    waves = torch.randn(2, 1000)
+    model(input_values=waves)
+    model.to(torch.bfloat16)
+    with pytest.raises(ShapeContractError) as caught:
+        model(input_values=waves)
+    assert caught.value.violation is not None
+    assert (caught.value.violation.problem, caught.value.violation.actual) == ("dtype", "float32")
+
+
+def test_each_model_has_its_own_entries(full_checks: dict[str, int]) -> None:
+    first, second = checked(tiny_model("vision")), checked(tiny_model("vision", add_pooling_layer=True))
+    inputs = tiny_inputs(first, batch=2)
+    first(**inputs)
+    out = second(**inputs)  # same arguments, another model (with a pooler): checked in full
+    assert out.pooler_output.shape == (2, 32)
+    assert full_checks == {"Data2VecVisionModel": 2}
+
+
+def test_observers_hear_every_call_with_its_dimensions() -> None:
+    events: list[CheckEvent] = []
+    add_observer(events.append)
+    try:
+        model = checked(tiny_model("audio"))
+        for _ in range(3):
+            model(input_values=torch.randn(2, 1000))
+    finally:
+        remove_observer(events.append)
+    assert [e.contract for e in events] == ["Data2VecAudioModel"] * 3
+    assert all(e.dims["T"] == 61 and e.dims["B"] == 2 for e in events)
+
+
+def test_plain_data_and_lists_of_ints_are_memoised(full_checks: dict[str, int]) -> None:
+    model = checked(tiny_model("text"))
+    ids = torch.randint(2, 99, (2, 7))
+    for _ in range(3):
+        model(input_ids=ids, output_hidden_states=2)  # plain data is memoised
+    assert full_checks == {"Data2VecTextModel": 1}
+    mask = torch.ones(2, 7, dtype=torch.long)
+    for _ in range(2):
+        model(input_ids=ids, attention_mask=mask, output_hidden_states=[1, -1])  # a list of ints: memoised
+    assert full_checks == {"Data2VecTextModel": 2}
+
+
+def test_a_cache_object_always_gets_the_full_check(full_checks: dict[str, int]) -> None:
+    model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
+    ids = torch.randint(2, 99, (1, 4))
+    out = model(input_ids=ids, use_cache=True)
+    step = model(input_ids=ids[:, -1:], cache=out.cache, use_cache=True)  # the cache is not plain data
+    assert step.logits.shape == (1, 1, 99)
+    model(input_ids=ids[:, -1:], cache=step.cache, use_cache=True)
+    assert full_checks == {"Data2VecTextForCausalLM": 3}
