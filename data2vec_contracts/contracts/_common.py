@@ -7,6 +7,7 @@ from typing import Any
 from jaxtyping import Float
 from torch import Tensor
 
+from ._compat import HIDDEN_STATES_SELECTABLE, LAYERDROP_KEEPS_SLOTS, SDPA_ATTENTIONS
 from ._model import ABSENT, EMPTY, NONE, TUPLE, Call, Out, tensor
 
 __all__ = ["attentions", "config_dim", "hidden_states", "loss"]
@@ -20,14 +21,18 @@ def config_dim(config: Any, field: str) -> tuple[int, str]:
 def hidden_states(
     call: Call, annotation: Any, *, selectable: bool, list_on_selection: bool = False, variable: bool = False
 ) -> Out:
-    """``output_hidden_states``: None, all L+1 states, or (transformers 5.x) an index selection."""
+    """``output_hidden_states``: None, all L+1 states, or (transformers 5.x) an index selection.
+
+    ``variable``: layerdrop in training mode, which (5.x) leaves skipped layers out; 4.x keeps L+1.
+    """
     flag = call.flag("output_hidden_states")
     if not flag:
         return ABSENT
+    selectable = selectable and HIDDEN_STATES_SELECTABLE
     spec = tensor(annotation).spec
     n = int(call.config.num_hidden_layers) + 1
     why = f"L+1 with config.num_hidden_layers={n - 1}"
-    if variable:
+    if variable and not LAYERDROP_KEEPS_SLOTS:
         if selectable and not isinstance(flag, bool):
             # unselected slots are None, and layerdrop shifts which slot holds which layer
             spec = tensor(annotation | None).spec
@@ -42,17 +47,21 @@ def hidden_states(
                why=f"{why}, selected {sorted(present)}")
 
 
-def attentions(call: Call, annotation: Any, *, sdpa_nones: bool = False, variable: bool = False) -> Out:
-    """``output_attentions``: L maps with eager attention; ``()`` (text, audio) or L Nones (vision) otherwise."""
+def attentions(call: Call, annotation: Any, *, modality: str, variable: bool = False) -> Out:
+    """``output_attentions``: L maps with eager attention; otherwise what ``SDPA_ATTENTIONS`` says for
+    the modality: ``()``, L Nones, or (4.x vision, which falls back to eager) L maps."""
     if not call.flag("output_attentions"):
         return ABSENT
     n = int(call.config.num_hidden_layers)
-    if call.attn != "eager":
+    if call.attn != "eager" and SDPA_ATTENTIONS[modality] != "maps":
         why = f"attn_implementation={call.attn!r} returns no attention weights"
-        if sdpa_nones:
+        if SDPA_ATTENTIONS[modality] == "nones":
             return Out(TUPLE, None, length=n, why=why)
         return Out(EMPTY, why=why)
     spec = tensor(annotation).spec
+    if variable and LAYERDROP_KEEPS_SLOTS:
+        return Out(TUPLE, spec, length=n, optional=True,
+                   why=f"L with config.num_hidden_layers={n}; None for a layer layerdrop skipped")
     if variable:
         return Out(TUPLE, spec, length=-1, max_length=n, why="layerdrop in training mode")
     return Out(TUPLE, spec, length=n, why=f"L with config.num_hidden_layers={n}")

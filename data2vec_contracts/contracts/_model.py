@@ -19,6 +19,7 @@ from .._checking import Constraint, Rule, Scope, check_tensor, check_value
 from .._messages import describe_value
 from .._spec import ANON, EXPR, FIXED, NAMED, Spec, TensorSpec, parse_hint
 from .._switch import pinned
+from ._compat import default_attn
 
 __all__ = ["Call", "ModelContract", "Out"]
 
@@ -32,7 +33,8 @@ class Out:
     ``none``: absent/None. ``tensor``: a tensor matching ``spec``. ``tuple``: a sequence of
     ``length`` items (-1: any length up to ``max_length``), where the indices in ``present`` (all,
     when ``None``) hold tensors matching ``spec`` and the others are None. ``empty``: ``()``.
-    ``object``: any non-None object (a cache).
+    ``object``: any non-None object (a cache). ``optional``: any item of a tuple may also be None
+    (transformers 4.x keeps a None slot for a layer that layerdrop skipped).
     """
 
     kind: str
@@ -42,6 +44,7 @@ class Out:
     containers: tuple[type, ...] = (tuple,)
     why: str = ""
     max_length: int = 0
+    optional: bool = False
 
 
 def tensor(annotation: Any, why: str = "") -> Out:
@@ -71,7 +74,7 @@ class Call:
 
     @property
     def attn(self) -> str:
-        return getattr(self.config, "_attn_implementation", None) or "sdpa"
+        return getattr(self.config, "_attn_implementation", None) or default_attn(self.config)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,12 @@ class ModelContract:
     constraints: Callable[[Call], list[Constraint]]
     first_input: str
     summary: str = ""
+    #: fields that keep their place in a return_dict=False tuple even when None
+    tuple_slots: tuple[str, ...] = ()
+    #: fields a return_dict=False tuple leaves out even when set
+    tuple_omits: tuple[str, ...] = ()
+    #: the order of a return_dict=False tuple, when it is not the order of ``fields``
+    tuple_order: tuple[str, ...] = ()
     _input_specs: dict[str, Spec] = field(default_factory=dict, compare=False, repr=False)
 
     def input_specs(self) -> dict[str, Spec]:
@@ -139,7 +148,10 @@ class ModelContract:
         __tracebackhide__ = True
         expects = self.outputs(call)
         if isinstance(out, tuple):
-            present = [n for n in self.fields if expects.get(n, ABSENT).kind != NONE]
+            present = [
+                n for n in (self.tuple_order or self.fields)
+                if (expects.get(n, ABSENT).kind != NONE or n in self.tuple_slots) and n not in self.tuple_omits
+            ]
             if len(out) != len(present):
                 scope.fail(
                     "the return_dict=False tuple", "length",
@@ -181,6 +193,8 @@ def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
             scope.fail(where, "length", f"at most {expect.max_length} ({expect.why})", str(n))
         present = expect.present
         for i, item in enumerate(value):
+            if item is None and expect.optional:
+                continue
             if present is None or i in present:
                 if expect.spec is None:
                     if item is not None:

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from .._checking import Constraint, Rule
 from ._common import attentions, config_dim, hidden_states, loss
+from ._compat import FRAME_TUPLE_HAS_LOSS, WEIGHTED_SUM_RETURNS_STATES
 from ._lengths import adapter_frames, num_frames, receptive_field, xvector_frames
 from ._model import Call, ModelContract, Out, param_dtype, tensor
 
@@ -171,11 +172,14 @@ def _common(call: Call, *, head: bool) -> dict[str, Out]:
     """``head``: the classification heads compute hidden states themselves and return an index
     selection as a list (the base model and CTC return a tuple)."""
     variable = _variable(call)
+    if head and WEIGHTED_SUM_RETURNS_STATES and call.config.use_weighted_layer_sum:
+        # transformers 4.x: the head asks the encoder for every state and returns them all
+        call = Call(call.model, call.config, {**call.args, "output_hidden_states": True}, call.training)
     return {
         "hidden_states": hidden_states(
             call, Float[Tensor, "B T D"], selectable=True, list_on_selection=head, variable=variable
         ),
-        "attentions": attentions(call, Float[Tensor, "B heads T T"], variable=variable),
+        "attentions": attentions(call, Float[Tensor, "B heads T T"], modality="audio", variable=variable),
     }
 
 
@@ -215,7 +219,7 @@ def _xvector(call: Call) -> dict[str, Out]:
 
 
 def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
-              constraints: Any = _constraints) -> ModelContract:
+              constraints: Any = _constraints, tuple_omits: tuple[str, ...] = ()) -> ModelContract:
     return ModelContract(
         class_name=f"Data2VecAudio{name}",
         modality="audio",
@@ -227,6 +231,7 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         constraints=constraints,
         first_input="input_values",
         summary=summary,
+        tuple_omits=tuple_omits,
     )
 
 
@@ -245,7 +250,8 @@ AUDIO_CONTRACTS = (
     _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, " B"]}, _seq,
               "(B, S) -> (B, K) logits (masked mean over frames)"),
     _contract("ForAudioFrameClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B T K"]},
-              _frame, "(B, S) -> (B, T, K) frame logits; labels (B, T, K)"),
+              _frame, "(B, S) -> (B, T, K) frame logits; labels (B, T, K)",
+              tuple_omits=() if FRAME_TUPLE_HAS_LOSS else ("loss",)),
     _contract(
         "ForXVector",
         ("loss", "logits", "embeddings", "hidden_states", "attentions"),

@@ -14,6 +14,13 @@ from torch import Tensor
 
 from .._checking import Constraint, Rule
 from ._common import attentions, config_dim, hidden_states, loss
+from ._compat import (
+    CACHE_FIELD,
+    CROSS_ATTENTIONS_EMPTY,
+    LOGITS_TO_KEEP,
+    MODEL_FIELDS_HIDDEN_FIRST,
+    RETURN_TUPLE_KEEPS_NONE,
+)
 from ._lengths import max_text_length
 from ._model import ABSENT, NONE, OBJECT, Call, ModelContract, Out, tensor
 
@@ -63,7 +70,7 @@ def _constraints(call: Call) -> list[Constraint]:
     config = call.config
     if call.given("position_ids"):
         return []
-    cache = call.args.get("cache")
+    cache = call.args.get(CACHE_FIELD)
     # positions of input_ids continue after the cached tokens (inputs_embeds positions do not)
     past = int(cache.get_seq_length()) if call.given("input_ids") and hasattr(cache, "get_seq_length") else 0  # type: ignore[union-attr]
     limit = max_text_length(config) - past
@@ -100,7 +107,7 @@ def _qa_constraints(call: Call) -> list[Constraint]:
 def _common(call: Call, state: Any = _STATE, attn: Any = _ATTN) -> dict[str, Out]:
     return {
         "hidden_states": hidden_states(call, state, selectable=True),
-        "attentions": attentions(call, attn),
+        "attentions": attentions(call, attn, modality="text"),
     }
 
 
@@ -109,7 +116,9 @@ def _cross(call: Call) -> Out:
         return ABSENT
     config = call.config
     if getattr(config, "add_cross_attention", False) and call.given("encoder_hidden_states"):
-        return attentions(call, Float[Tensor, "B heads N Ne"])
+        return attentions(call, Float[Tensor, "B heads N Ne"], modality="text")
+    if not CROSS_ATTENTIONS_EMPTY:
+        return Out(NONE, why="no cross-attention layers run")
     return Out("empty", why="no cross-attention layers run")
 
 
@@ -130,14 +139,14 @@ def _model(call: Call) -> dict[str, Out]:
     return {
         "last_hidden_state": tensor(_STATE),
         "pooler_output": tensor(Float[Tensor, "B D"]) if pooled else Out(NONE, why="add_pooling_layer=False"),
-        "cache": _cache(call),
+        CACHE_FIELD: _cache(call),
         "cross_attentions": _cross(call),
         **_common(call),
     }
 
 
 def _causal_logits(call: Call) -> Out:
-    keep = call.args.get("logits_to_keep", 0)
+    keep = call.args.get("logits_to_keep", 0) if LOGITS_TO_KEEP else 0
     if isinstance(keep, torch.Tensor):
         if keep.ndim == 2 and keep.dtype == torch.bool:
             return tensor(Float[Tensor, "_ V"], "a boolean logits_to_keep selects positions")
@@ -148,7 +157,7 @@ def _causal_logits(call: Call) -> Out:
 
 
 def _causal_rules(config: Any, call: Call) -> dict[str, Rule]:
-    keep = call.args.get("logits_to_keep", 0)
+    keep = call.args.get("logits_to_keep", 0) if LOGITS_TO_KEEP else 0
     if isinstance(keep, torch.Tensor) and not (keep.ndim == 2 and keep.dtype == torch.bool):
         n = int(keep.shape[-1])
         return {"keep": Rule("keep", (), lambda v: n, str(n), "argument logits_to_keep")}
@@ -163,7 +172,7 @@ def _causal(call: Call) -> dict[str, Out]:
     return {
         "loss": loss(call, "labels"),
         "logits": _causal_logits(call),
-        "cache": _cache(call, labels=labels),
+        CACHE_FIELD: _cache(call, labels=labels),
         "cross_attentions": _cross(call),
         **_common(call),
     }
@@ -194,10 +203,18 @@ def _mc(call: Call) -> dict[str, Out]:
 
 
 _HEAD_FIELDS = ("loss", "logits", "hidden_states", "attentions")
+# the real order: hidden_states and attentions follow the cache in a return_dict=False tuple
+_MODEL_TUPLE = ("last_hidden_state", "pooler_output", CACHE_FIELD, "hidden_states", "attentions", "cross_attentions")
+_MODEL_FIELDS = (
+    ("last_hidden_state", "pooler_output", "hidden_states", CACHE_FIELD, "attentions", "cross_attentions")
+    if MODEL_FIELDS_HIDDEN_FIRST
+    else _MODEL_TUPLE
+)
 
 
 def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
-              constraints: Any = _constraints, rules: Any = _rules) -> ModelContract:
+              constraints: Any = _constraints, rules: Any = _rules, tuple_slots: tuple[str, ...] = (),
+              tuple_order: tuple[str, ...] = ()) -> ModelContract:
     return ModelContract(
         class_name=f"Data2VecText{name}",
         modality="text",
@@ -209,6 +226,8 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         constraints=constraints,
         first_input="input_ids",
         summary=summary,
+        tuple_slots=tuple_slots,
+        tuple_order=tuple_order,
     )
 
 
@@ -216,14 +235,17 @@ TEXT_CONTRACTS = (
     _contract(
         "Model",
         # the real order: hidden_states and attentions are appended after the cache (return_dict=False tuples)
-        ("last_hidden_state", "pooler_output", "cache", "hidden_states", "attentions", "cross_attentions"),
+        _MODEL_FIELDS,
         _INPUTS,
         _model,
         "(B, N) token ids -> (B, N, D) states and a (B, D) pooler",
+        # transformers 4.x keeps the pooler's place in the tuple when there is no pooler
+        tuple_slots=("pooler_output",) if RETURN_TUPLE_KEEPS_NONE else (),
+        tuple_order=_MODEL_TUPLE,
     ),
     _contract(
         "ForCausalLM",
-        ("loss", "logits", "cache", "hidden_states", "attentions", "cross_attentions"),
+        ("loss", "logits", CACHE_FIELD, "hidden_states", "attentions", "cross_attentions"),
         {**_INPUTS, "labels": Int[Tensor, "B N"]},
         _causal,
         "(B, N) -> (B, N, V) next-token logits",

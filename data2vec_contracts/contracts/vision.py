@@ -14,8 +14,9 @@ from torch import Tensor
 
 from .._checking import Constraint, Rule
 from ._common import attentions, config_dim, hidden_states, loss
+from ._compat import VISION_CASTS_PIXELS
 from ._lengths import segmentation_size
-from ._model import Call, ModelContract, Out, tensor
+from ._model import Call, ModelContract, Out, param_dtype, tensor
 
 __all__ = ["VISION_CONTRACTS"]
 
@@ -52,6 +53,26 @@ def _constraints(call: Call) -> list[Constraint]:
     return [
         Constraint(("H", "W"), lambda v: v["H"] >= p and v["W"] >= p, f"H >= {p} and W >= {p} (config.patch_size)",
                    "argument pixel_values", hint="the image is smaller than one patch."),
+        *_dtype(call),
+    ]
+
+
+def _dtype(call: Call) -> list[Constraint]:
+    """transformers 4.x does not cast pixel_values to the parameter dtype (5.x does)."""
+    if VISION_CASTS_PIXELS or call.model is None:
+        return []
+    values = call.args.get("pixel_values")
+    want = param_dtype(call.model)
+    if want is None or values is None or getattr(values, "dtype", want) == want:
+        return []
+    have = str(values.dtype).replace("torch.", "")
+    need = str(want).replace("torch.", "")
+    return [
+        Constraint(
+            (), lambda v: False, f"{need} (the model's parameter dtype)", "argument pixel_values",
+            hint=f"Data2Vec vision in transformers 4.x does not cast its input: call model(pixel_values.to({want})).",
+            problem="dtype", actual=have,
+        )
     ]
 
 
@@ -81,7 +102,7 @@ def _seg_constraints(call: Call) -> list[Constraint]:
 def _common(call: Call) -> dict[str, Out]:
     return {
         "hidden_states": hidden_states(call, Float[Tensor, "B Nv D"], selectable=False),
-        "attentions": attentions(call, Float[Tensor, "B heads Nv Nv"], sdpa_nones=True),
+        "attentions": attentions(call, Float[Tensor, "B heads Nv Nv"], modality="vision"),
     }
 
 

@@ -128,7 +128,21 @@ def _build(subject: Subject, config: Any, device: str) -> Any:
         return None
     with torch.device(device):
         model = subject.build_model(config)
+    if device == "meta":
+        _no_padding_warning(model)
     return checked(model) if subject.kind == "model" else model
+
+
+def _no_padding_warning(model: Any) -> None:
+    """transformers 4.x text without a mask looks for padding in input_ids to warn (a value read that
+    meta tensors cannot do); the warning changes no shape, so it is switched off on meta models."""
+    for module in model.modules() if isinstance(model, torch.nn.Module) else ():
+        if hasattr(type(module), "warn_if_padding_and_no_attention_mask"):
+            object.__setattr__(module, "warn_if_padding_and_no_attention_mask", _silent)
+
+
+def _silent(*args: Any, **kwargs: Any) -> None:
+    return None
 
 
 def check(
