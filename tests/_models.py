@@ -30,11 +30,14 @@ import torch
 import transformers
 
 __all__ = [
+    "CACHE_FIELD",
     "CLASSES",
     "HEADS",
     "MODALITIES",
+    "TRANSFORMERS_5",
     "Scenario",
     "model_class",
+    "only_transformers_5",
     "output_shapes",
     "scenarios",
     "session_enforced",
@@ -45,6 +48,18 @@ __all__ = [
 ]
 
 MODALITIES = ("text", "audio", "vision")
+
+#: transformers 5.x is installed (4.x differs in measured ways: data2vec_contracts/contracts/_compat.py).
+TRANSFORMERS_5: bool = int(transformers.__version__.split(".")[0]) >= 5
+#: the name of the text cache (argument and output field): ``cache`` in 5.x, ``past_key_values`` in 4.x.
+CACHE_FIELD: str = "cache" if TRANSFORMERS_5 else "past_key_values"
+
+
+def only_transformers_5(feature: str) -> Any:
+    """Skip a test of a feature transformers 4.x does not have."""
+    import pytest
+
+    return pytest.mark.skipif(not TRANSFORMERS_5, reason=f"transformers 4.x has no {feature}")
 
 HEADS: dict[str, tuple[str, ...]] = {
     "text": (
@@ -177,7 +192,9 @@ def tiny_inputs(
     if hasattr(config, "image_size"):
         h = height if height is not None else config.image_size
         w = width if width is not None else config.image_size
-        return {"pixel_values": torch.randn(batch, config.num_channels, h, w, generator=gen)}
+        pixels = torch.randn(batch, config.num_channels, h, w, generator=gen)
+        # transformers 5.x casts pixel_values to the model's dtype; 4.x needs them in it
+        return {"pixel_values": pixels if TRANSFORMERS_5 else pixels.to(next(model.parameters()).dtype)}
     raise TypeError(f"tiny_inputs() takes a Data2Vec model, got {name}")
 
 

@@ -12,7 +12,7 @@ from data2vec_contracts._checking import Scope
 from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
 from data2vec_contracts.contracts import ModelContract
 from data2vec_contracts.contracts._model import Call
-from tests._models import tiny_inputs, tiny_model
+from tests._models import CACHE_FIELD, tiny_inputs, tiny_model
 
 
 @pytest.fixture
@@ -122,7 +122,8 @@ def test_a_cache_object_always_gets_the_full_check(full_checks: dict[str, int]) 
     model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
     ids = torch.randint(2, 99, (1, 4))
     out = model(input_ids=ids, use_cache=True)
-    step = model(input_ids=ids[:, -1:], cache=out.cache, use_cache=True)  # the cache is not plain data
+    # the cache is not plain data
+    step = model(input_ids=ids[:, -1:], **{CACHE_FIELD: getattr(out, CACHE_FIELD)}, use_cache=True)
     assert step.logits.shape == (1, 1, 99)
-    model(input_ids=ids[:, -1:], cache=step.cache, use_cache=True)
+    model(input_ids=ids[:, -1:], **{CACHE_FIELD: getattr(step, CACHE_FIELD)}, use_cache=True)
     assert full_checks == {"Data2VecTextForCausalLM": 3}

@@ -10,7 +10,7 @@ import torch
 
 from data2vec_contracts import checked, is_checked, unchecked
 from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
-from tests._models import Scenario, scenarios, session_enforced, tiny_inputs, tiny_model
+from tests._models import CACHE_FIELD, Scenario, scenarios, session_enforced, tiny_inputs, tiny_model
 
 
 def assert_same(a: Any, b: Any, where: str = "output") -> None:
@@ -123,9 +123,12 @@ def test_checked_accepts_the_optional_inputs(case: str) -> None:
 def test_a_decoding_step_with_the_cache_is_accepted() -> None:
     model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
     first = model(**tiny_inputs(model, batch=2, seq_len=60))
-    step = model(input_ids=torch.tensor([[5, 7], [6, 8]]), cache=first.cache)  # 62: the whole position table
+    # 62: the whole position table
+    step = model(input_ids=torch.tensor([[5, 7], [6, 8]]), **{CACHE_FIELD: getattr(first, CACHE_FIELD)})
     assert tuple(step.logits.shape) == (2, 2, 99)
-    assert tuple(step.cache.layers[0].keys.shape) == (2, 4, 62, 8)
+    cache = getattr(step, CACHE_FIELD)
+    cache = getattr(cache, "self_attention_cache", cache)  # 4.x: an EncoderDecoderCache
+    assert tuple(cache.layers[0].keys.shape) == (2, 4, 62, 8)
 
 
 def test_checked_subclass_of_a_head_uses_the_nearest_contract(events: list[CheckEvent]) -> None:

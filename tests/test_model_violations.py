@@ -16,7 +16,7 @@ import torch
 
 from data2vec_contracts import ShapeContractError, checked, unchecked
 from data2vec_contracts._hints import HINTS
-from tests._models import CLASSES, model_class, tiny_inputs, tiny_labels, tiny_model
+from tests._models import CACHE_FIELD, CLASSES, TRANSFORMERS_5, model_class, tiny_inputs, tiny_labels, tiny_model
 
 Tamper = Callable[[Any], Any]
 
@@ -79,6 +79,12 @@ class Case:
         with pytest.raises(ShapeContractError) as info:
             model(**kwargs)
         return info.value
+
+
+# vision under sdpa: L Nones in 5.x; 4.x falls back to eager attention and returns the maps
+_VISION_SDPA = (
+    "attn_implementation='sdpa' returns no attention weights" if TRANSFORMERS_5 else "L with config.num_hidden_layers=2"
+)
 
 
 def _t(head: str, change: Tamper, facts: dict[str, Any], **kw: Any) -> Case:
@@ -144,8 +150,8 @@ CASES: dict[str, Case] = {
          "actual": "0", "hint": HINTS["sdpa"]},
         config=_EAGER, call={"output_attentions": True}),
     "text-Model-cache-missing": _t(
-        "Model", setf("cache", lambda x: None),
-        {"field": "output field cache", "problem": "type", "expected": "an object (is_decoder with use_cache)",
+        "Model", setf(CACHE_FIELD, lambda x: None),
+        {"field": f"output field {CACHE_FIELD}", "problem": "type", "expected": "an object (is_decoder with use_cache)",
          "actual": "None"}, config={"is_decoder": True}),
     "text-Model-cross_attentions-unexpected": _t(
         "Model", setf("cross_attentions", lambda x: (torch.zeros(2, 4, 7, 7),)),
@@ -163,12 +169,12 @@ CASES: dict[str, Case] = {
              "keep = min(2, N) with N=7; argument logits_to_keep"),
         config={"is_decoder": True}, call={"logits_to_keep": 2}),
     "text-ForCausalLM-cache-missing": _t(
-        "ForCausalLM", setf("cache", lambda x: None),
-        {"field": "output field cache", "problem": "type", "expected": "an object (is_decoder with use_cache)",
+        "ForCausalLM", setf(CACHE_FIELD, lambda x: None),
+        {"field": f"output field {CACHE_FIELD}", "problem": "type", "expected": "an object (is_decoder with use_cache)",
          "actual": "None"}, config={"is_decoder": True}),
     "text-ForCausalLM-cache-with-labels": _t(
-        "ForCausalLM", setf("cache", lambda x: object()),
-        {"field": "output field cache", "problem": "type",
+        "ForCausalLM", setf(CACHE_FIELD, lambda x: object()),
+        {"field": f"output field {CACHE_FIELD}", "problem": "type",
          "expected": "None (labels were given, which switches use_cache off)"},
         config={"is_decoder": True}, call={"labels": lambda kw: kw["input_ids"]}),
     "text-ForMaskedLM-logits-N": _t(
@@ -263,7 +269,7 @@ CASES: dict[str, Case] = {
     "vision-Model-attentions-sdpa-empty": _v(
         "Model", setf("attentions", lambda x: ()),
         {"field": "output field attentions", "problem": "length",
-         "expected": "2 (attn_implementation='sdpa' returns no attention weights)", "actual": "0"},
+         "expected": f"2 ({_VISION_SDPA})", "actual": "0"},
         call={"output_attentions": True}),
     "vision-ForImageClassification-logits-K": _v(
         "ForImageClassification", setf("logits", lambda x: torch.zeros(2, 1000)),
@@ -283,8 +289,19 @@ CASES: dict[str, Case] = {
 }
 
 
+# cases of features transformers 4.x does not have
+_ONLY_5 = {
+    "text-Model-hidden_states-unselected": "index selection of hidden_states",
+    "audio-ForSequenceClassification-hidden_states-tuple": "index selection of hidden_states",
+    "text-Model-attentions-sdpa-filled": "sdpa attention for text",
+    "text-ForCausalLM-logits_to_keep": "logits_to_keep",
+}
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_tampered_output_field_is_caught(case: str) -> None:
+    if case in _ONLY_5 and not TRANSFORMERS_5:
+        pytest.skip(f"transformers 4.x has no {_ONLY_5[case]}")
     violation = CASES[case].violation().violation
     assert violation is not None
     assert {name: getattr(violation, name) for name in CASES[case].facts} == CASES[case].facts
@@ -460,7 +477,7 @@ def test_cached_tokens_count_against_the_position_table() -> None:
     model = checked(tiny_model("text", "ForCausalLM", is_decoder=True))
     first = model(input_ids=_ids(2, 61))
     with pytest.raises(ShapeContractError) as info:
-        model(input_ids=_ids(2, 2), cache=first.cache)
+        model(input_ids=_ids(2, 2), **{CACHE_FIELD: getattr(first, CACHE_FIELD)})
     violation = info.value.violation
     assert violation is not None
     assert (violation.problem, violation.expected, violation.actual) == (
@@ -470,8 +487,10 @@ def test_cached_tokens_count_against_the_position_table() -> None:
     )
     assert violation.hint is not None
     assert violation.hint.endswith("The cache already holds 61 of them.")
-    with pytest.raises(RuntimeError, match="out of bounds"):  # what the model says without the contract
-        unchecked(model)(input_ids=_ids(2, 2), cache=model(input_ids=_ids(2, 61)).cache)
+    # what the model says without the contract
+    error, says = (RuntimeError, "out of bounds") if TRANSFORMERS_5 else (IndexError, "index out of range in self")
+    with pytest.raises(error, match=says):
+        unchecked(model)(input_ids=_ids(2, 2), **{CACHE_FIELD: getattr(model(input_ids=_ids(2, 61)), CACHE_FIELD)})
 
 
 # ---- whole messages ------------------------------------------------------------------------------
@@ -559,13 +578,13 @@ Shape contract violated: length of output field hidden_states.
       B     = 2   (argument input_ids, axis 0)
       N     = 7   (argument input_ids, axis 1)""",
     # sdpa gives no attention weights (vision: one None per layer)
-    "vision-Model-attentions-sdpa-empty": """\
+    "vision-Model-attentions-sdpa-empty": f"""\
 Shape contract violated: length of output field attentions.
   Function: Data2VecVisionModel.forward
     Declared: contract of Data2VecVisionModel (data2vec_contracts/contracts/vision.py)
     Output field attentions
       Actual value: ()
-      Length: expected 2 (attn_implementation='sdpa' returns no attention weights), actual 0
+      Length: expected 2 ({_VISION_SDPA}), actual 0
     Other bindings:
       D     = 32  (config.hidden_size)
       K     = 2   (config.num_labels)
