@@ -8,6 +8,7 @@ from torch import nn
 from data2vec_contracts._decorator import contract_of
 from data2vec_contracts._probe import probe
 from data2vec_contracts._probe_result import BatchIndependenceError, PaddingInvarianceError
+from tests._models import TRANSFORMERS_5
 
 from . import _pipelines as P
 
@@ -29,9 +30,19 @@ def test_padding_is_skipped_with_the_reason_when_positional_convs_leak(audio: nn
     assert "padding" not in result.calls_by_property
 
 
+# measured deviations of the tiny model: random weights differ between transformers 4.x and 5.x
+# (keys: False for 4.x, True for 5.x)
+_BY = {
+    "leak": {True: r"0\.11", False: r"0\.18"},
+    "mean": {True: "0.4 > 1.1e-05", False: "0.37 > 1.4e-05"},
+    "batch": {True: r"0\.058 > 1\.4e-05", False: r"0\.13 > 1\.3e-05"},
+}
+
+
 def test_the_leak_is_real_a_stated_tolerance_checks_it_anyway(audio: nn.Module) -> None:
     # the correct pipeline moves by about 0.1 when padding is added: why the probe skips by default
-    caught = r"250 masked-out positions added on the right of S \(attention_mask\) change it by 0\.11"
+    caught = r"250 masked-out positions added on the right of S \(attention_mask\) change it by "
+    caught += _BY["leak"][TRANSFORMERS_5]
     with pytest.raises(PaddingInvarianceError, match=caught):
         probe(P.utterance_embedding, audio, **P.audio_batch([700, 1000]), atol={"padding": 1e-5})
     result = probe(P.utterance_embedding, audio, **P.audio_batch([700, 1000]), atol={"padding": 0.5})
@@ -58,7 +69,7 @@ def test_averaging_padded_frames_in_is_caught(audio_no_leak: nn.Module) -> None:
         "    Return value\n"
         '      Contract: Float[Tensor, "B D"]\n'
         "      Padding invariance: 250 masked-out positions added on the right of S (attention_mask) change it "
-        "by 0.4 > 1.1e-05\n"
+        f"by {_BY['mean'][TRANSFORMERS_5]}\n"
         "    Other bindings:\n"
         "      D = 32    (model.config.hidden_size)\n"
         "      B = 2     (argument input_values, axis 0)\n"
@@ -71,6 +82,6 @@ def test_averaging_padded_frames_in_is_caught(audio_no_leak: nn.Module) -> None:
 def test_batch_first_attention_passes_and_sequence_first_attention_is_caught(audio: nn.Module) -> None:
     batch = P.audio_batch([700, 1000])
     assert "batch" in probe(P.attended_utterance, audio, P.FramePool(32, batch_first=True), **batch).checked
-    caught = r"example 0 alone differs from example 0 in a batch of 2 by 0\.058 > 1\.4e-05"
+    caught = r"example 0 alone differs from example 0 in a batch of 2 by " + _BY["batch"][TRANSFORMERS_5]
     with pytest.raises(BatchIndependenceError, match=caught):
         probe(P.attended_utterance, audio, P.FramePool(32, batch_first=False), **batch)

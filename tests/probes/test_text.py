@@ -14,6 +14,7 @@ from data2vec_contracts._probe_result import (
     PaddingInvarianceError,
     ProbeViolation,
 )
+from tests._models import TRANSFORMERS_5
 
 from . import _pipelines as P
 
@@ -47,6 +48,16 @@ def test_masked_mean_pooling_passes_every_property(text: nn.Module, side: str) -
     assert result.max_deviation["padding"] < 1e-5
 
 
+# measured deviations of the tiny model: random weights differ between transformers 4.x and 5.x
+# (keys: False for 4.x, True for 5.x)
+_BY = {
+    "mean": {True: "0.51 > 2.8e-05", False: "0.41 > 2e-05"},
+    "cls": {True: "2.5 > 2.8e-05", False: "1.9 > 1.5e-05"},
+    "batch": {True: "0.37 > 1.4e-05", False: "0.38 > 1.4e-05"},
+    "lstm": {True: r"0\.21", False: r"0\.18"},
+}
+
+
 def test_mean_pooling_that_averages_padding_in_is_caught(text: nn.Module) -> None:
     fn = P.sentence_embedding_mean_all
     with pytest.raises(PaddingInvarianceError) as info:
@@ -58,7 +69,7 @@ def test_mean_pooling_that_averages_padding_in_is_caught(text: nn.Module) -> Non
         "    Return value\n"
         '      Contract: Float[Tensor, "B D"]\n'
         "      Padding invariance: 3 masked-out positions added on the right of N (attention_mask) change it "
-        "by 0.51 > 2.8e-05\n" + _text_bindings(2, 7) + PADDING_HINT
+        f"by {_BY['mean'][TRANSFORMERS_5]}\n" + _text_bindings(2, 7) + PADDING_HINT
     )
     assert isinstance(info.value, ProbeViolation)
     assert isinstance(info.value, ShapeContractError)
@@ -82,7 +93,7 @@ def test_cls_pooling_at_index_0_is_caught_by_left_padding(text: nn.Module) -> No
         "    Return value\n"
         '      Contract: Float[Tensor, "B D"]\n'
         "      Padding invariance: 3 masked-out positions added on the left of N (attention_mask) change it "
-        "by 2.5 > 2.8e-05\n" + _text_bindings(2, 7) + PADDING_HINT
+        f"by {_BY['cls'][TRANSFORMERS_5]}\n" + _text_bindings(2, 7) + PADDING_HINT
     )
 
 
@@ -100,7 +111,8 @@ def test_a_mean_over_the_batch_axis_is_caught(text: nn.Module) -> None:
         f"    Declared: {contract_of(fn).declared}\n"
         "    Return value\n"
         '      Contract: Float[Tensor, "B D"]\n'
-        "      Batch independence: example 0 alone differs from example 0 in a batch of 2 by 0.37 > 1.4e-05\n"
+        "      Batch independence: example 0 alone differs from example 0 in a batch of 2 "
+        f"by {_BY['batch'][TRANSFORMERS_5]}\n"
         + _text_bindings(2, 7)
         + BATCH_HINT
     )
@@ -117,7 +129,7 @@ def test_batch_first_lstm_passes_and_sequence_first_lstm_is_caught(text: nn.Modu
     result = probe(P.token_features, text, P.TaggerHead(32, batch_first=True), **batch, properties=["batch"])
     assert result.checked == ("batch",)
     assert result.skipped["padding"] == "not requested (properties=...)"
-    caught = r"example 1 alone differs from example 1 in a batch of 2 by 0\.21"
+    caught = r"example 1 alone differs from example 1 in a batch of 2 by " + _BY["lstm"][TRANSFORMERS_5]
     with pytest.raises(BatchIndependenceError, match=caught):
         probe(P.token_features, text, P.TaggerHead(32, batch_first=False), **batch, properties=["batch"])
 
