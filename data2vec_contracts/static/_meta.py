@@ -9,9 +9,10 @@ path, and the result says so.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
@@ -117,10 +118,12 @@ def _run(
         with enforce(), torch.device(device):
             return inputs, subject.fn(**subject.arguments(model), **inputs)
 
-    if not fake:
-        return go()
-    with _fake_mode():
-        return go()
+    quiet = _no_padding_warning() if device == "meta" else contextlib.nullcontext()
+    with quiet:
+        if not fake:
+            return go()
+        with _fake_mode():
+            return go()
 
 
 def _build(subject: Subject, config: Any, device: str) -> Any:
@@ -128,17 +131,25 @@ def _build(subject: Subject, config: Any, device: str) -> Any:
         return None
     with torch.device(device):
         model = subject.build_model(config)
-    if device == "meta":
-        _no_padding_warning(model)
     return checked(model) if subject.kind == "model" else model
 
 
-def _no_padding_warning(model: Any) -> None:
+@contextlib.contextmanager
+def _no_padding_warning() -> Iterator[None]:
     """transformers 4.x text without a mask looks for padding in input_ids to warn (a value read that
-    meta tensors cannot do); the warning changes no shape, so it is switched off on meta models."""
-    for module in model.modules() if isinstance(model, torch.nn.Module) else ():
-        if hasattr(type(module), "warn_if_padding_and_no_attention_mask"):
-            object.__setattr__(module, "warn_if_padding_and_no_attention_mask", _silent)
+    meta tensors cannot do); the warning changes no shape, so it is off while a meta run lasts."""
+    from transformers import PreTrainedModel
+
+    name = "warn_if_padding_and_no_attention_mask"
+    original = PreTrainedModel.__dict__.get(name)
+    if original is None:
+        yield
+        return
+    setattr(PreTrainedModel, name, _silent)
+    try:
+        yield
+    finally:
+        setattr(PreTrainedModel, name, original)
 
 
 def _silent(*args: Any, **kwargs: Any) -> None:
