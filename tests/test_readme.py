@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._models import TRANSFORMERS_5
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"```python\n(?P<code>.*?)```\n(?:\s*```text\n(?P<out>.*?)```)?", re.S)
 
@@ -42,4 +44,13 @@ def test_readme_block(
     with contextlib.redirect_stdout(buffer):
         exec(compile(code, "example.py", "exec"), {"__name__": "__main__"})
     if expected is not None:
-        assert buffer.getvalue() == expected
+        if TRANSFORMERS_5:
+            assert buffer.getvalue() == expected
+        else:
+            # the README's output was captured on transformers 5.x, whose tiny models draw other random
+            # weights: on 4.x every figure measured from them (deviations, tolerances) is masked
+            assert _figures_masked(buffer.getvalue()) == _figures_masked(expected)
+
+
+def _figures_masked(text: str) -> str:
+    return re.sub(r"by [0-9.e-]+ > [0-9.e-]+", "by <deviation> > <tolerance>", text)
