@@ -26,9 +26,8 @@ HINTS = {
         "with data2vec_contracts.frame_mask(config, attention_mask) (T = frames of each row's length)."
     ),
     "sdpa": (
-        "with attn_implementation='sdpa' (the default) output_attentions=True returns no attention "
-        "weights (() for text and audio, Nones for vision); build the model with "
-        "attn_implementation='eager' to get them."
+        "with attn_implementation='sdpa' output_attentions=True returns no attention weights (an empty "
+        "tuple, or None for every layer); build the model with attn_implementation='eager' to get them."
     ),
     "flattened": (
         "Data2VecTextForMultipleChoice returns hidden_states and attentions with the flattened batch "

@@ -338,8 +338,8 @@ Shape contract violated: type of argument attentions[0].
     Argument attentions[0]
       Contract: Float[Tensor, "B H N N"]
       Type: expected a Tensor, actual None
-  Hint: with attn_implementation='sdpa' (the default) output_attentions=True returns no attention weights \
-(() for text and audio, Nones for vision); build the model with attn_implementation='eager' to get them."""
+  Hint: with attn_implementation='sdpa' output_attentions=True returns no attention weights (an empty tuple, \
+or None for every layer); build the model with attn_implementation='eager' to get them."""
 
 
 def test_hint_multiple_choice_flattened_batch() -> None:

@@ -598,8 +598,8 @@ Shape contract violated: length of output field attentions.
       h     = 4   (h = H // 8 with H=32; config.patch_size)
       w     = 4   (w = W // 8 with W=32; config.patch_size)
       Nv    = 17  (Nv = 1 + h*w with h=4, w=4; one CLS token plus one per patch)
-  Hint: with attn_implementation='sdpa' (the default) output_attentions=True returns no attention weights (() for \
-text and audio, Nones for vision); build the model with attn_implementation='eager' to get them.""",
+  Hint: with attn_implementation='sdpa' output_attentions=True returns no attention weights (an empty tuple, or \
+None for every layer); build the model with attn_implementation='eager' to get them.""",
     # a constraint on a derived length (frames left after the XVector TDNN)
     "audio-xvector-too-short": """\
 Shape contract violated: argument input_values breaks a constraint on Tx.
