@@ -29,6 +29,9 @@ import numpy
 import torch
 import transformers
 
+from data2vec_contracts.plugin._classes import HEADS, MODALITIES
+from data2vec_contracts.plugin._tiny import TINY
+
 __all__ = [
     "CACHE_FIELD",
     "CLASSES",
@@ -47,7 +50,6 @@ __all__ = [
     "tiny_model",
 ]
 
-MODALITIES = ("text", "audio", "vision")
 
 #: transformers 5.x is installed (4.x differs in measured ways: data2vec_contracts/contracts/_compat.py).
 TRANSFORMERS_5: bool = int(transformers.__version__.split(".")[0]) >= 5
@@ -61,61 +63,13 @@ def only_transformers_5(feature: str) -> Any:
 
     return pytest.mark.skipif(not TRANSFORMERS_5, reason=f"transformers 4.x has no {feature}")
 
-HEADS: dict[str, tuple[str, ...]] = {
-    "text": (
-        "Model",
-        "ForCausalLM",
-        "ForMaskedLM",
-        "ForSequenceClassification",
-        "ForMultipleChoice",
-        "ForTokenClassification",
-        "ForQuestionAnswering",
-    ),
-    "audio": ("Model", "ForCTC", "ForSequenceClassification", "ForAudioFrameClassification", "ForXVector"),
-    "vision": ("Model", "ForImageClassification", "ForSemanticSegmentation"),
-}
 
 #: The 15 (modality, head) pairs.
 CLASSES: tuple[tuple[str, str], ...] = tuple((m, h) for m in MODALITIES for h in HEADS[m])
 
 _PREFIX = {"text": "Data2VecText", "audio": "Data2VecAudio", "vision": "Data2VecVision"}
 
-_TINY: dict[str, dict[str, Any]] = {
-    "text": {
-        "vocab_size": 99,
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 37,
-        "max_position_embeddings": 64,
-    },
-    "audio": {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 37,
-        "conv_dim": (16, 16, 16),
-        "conv_kernel": (5, 3, 3),
-        "conv_stride": (4, 2, 2),
-        "num_conv_pos_embeddings": 3,
-        "num_conv_pos_embedding_groups": 2,
-        "tdnn_dim": (16, 16, 16),
-        "xvector_output_dim": 12,
-        "classifier_proj_size": 8,
-        "vocab_size": 20,
-    },
-    "vision": {
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 37,
-        "image_size": 32,
-        "patch_size": 8,
-        "out_indices": (1, 2, 2, 3),
-        "channels": 8,  # the segmentation decode head (default 256 makes it the slowest tiny model)
-        "auxiliary_channels": 8,
-    },
-}
+_TINY = TINY  # the configs of the plugin's data2vec_model fixture: one definition of "tiny"
 
 
 def _check_modality(modality: str) -> None:

@@ -44,6 +44,8 @@ TINY: dict[str, dict[str, Any]] = {
         "image_size": 32,
         "patch_size": 8,
         "out_indices": (1, 2, 2, 3),
+        "channels": 8,  # the segmentation decode heads (256 by default make it the slowest tiny model)
+        "auxiliary_channels": 8,
         "num_labels": 2,
     },
 }
