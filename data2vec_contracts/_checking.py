@@ -24,6 +24,7 @@ from ._spec import (
     Spec,
     TensorSpec,
     TupleSpec,
+    eval_dim,
 )
 
 __all__ = ["Constraint", "Rule", "Scope", "check_value", "dtype_name"]
@@ -231,7 +232,7 @@ def _check_expr(
         scope.pending.append((dim, size, field, axis, value, contract))
         return
     assert dim.code is not None
-    expected = int(eval(dim.code, {"__builtins__": {}}, values))
+    expected = eval_dim(dim.code, values)
     if size != expected and not (dim.broadcast and size == 1):
         used = ", ".join(f"{n}={values[n]}" for n in dim.names)
         scope.fail(

@@ -16,7 +16,7 @@ import torch
 from ._checking import Rule, Scope, check_value
 from ._errors import ContractDefinitionError
 from ._observe import _observers, notify
-from ._spec import Spec, compile_expr, parse_hint
+from ._spec import Spec, compile_expr, eval_dim, parse_hint
 from ._switch import active, env_enabled, pinned
 
 __all__ = ["ContractFunction", "contract", "contract_of"]
@@ -87,7 +87,7 @@ class ContractFunction:
                 raise ContractDefinitionError(f"{self.name}: where[{target!r}] = {expr!r} refers to itself")
 
             def compute(values: Mapping[str, Any], code: Any = code) -> int:
-                return int(eval(code, {"__builtins__": {}}, dict(values)))
+                return eval_dim(code, values)
 
             rules[target] = Rule(target, names, compute, expr, "where= of the contract")
         return rules

@@ -8,6 +8,7 @@ import torch
 
 from ._checking import Scope
 from .contracts import CONTRACTS, ModelContract, contract_for
+from .contracts._lengths import image_side
 from .contracts._model import EMPTY, NONE, OBJECT, TENSOR, Call, shape_of, symbols_of
 
 __all__ = ["ExpectedField", "expected_shapes"]
@@ -128,7 +129,7 @@ def _sizes(contract: ModelContract, config: Any, batch: int, seq_len: int | None
     elif contract.modality == "audio":
         sizes["S"] = _positive("samples", samples)
     else:
-        image = config.image_size if isinstance(config.image_size, int) else config.image_size[0]
+        image = image_side(config)
         sizes["H"] = _positive("height", height if height is not None else image)
         sizes["W"] = _positive("width", width if width is not None else image)
     return sizes

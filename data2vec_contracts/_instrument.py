@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import torch
 
+from ._checking import Scope
 from ._memo import CallMemo, input_signature, output_signature
 from ._observe import _observers, notify
 from ._switch import active, env_enabled
@@ -67,19 +68,23 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
     is_compiling = torch.compiler.is_compiling
     memo = _memos.setdefault(contract.class_name, CallMemo())
 
-    def call_of(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
-        named = dict(zip(names, args))
-        named.update(kwargs)
-        return Call(model, model.config, named, bool(model.training))
+    def full_check(
+        model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], produce: Callable[[], Any]
+    ) -> tuple[Any, Scope]:
+        """Inputs, then ``produce()`` (the forward, or an output already made), then every output field."""
+        __tracebackhide__ = True
+        call = Call(model, model.config, {**dict(zip(names, args)), **kwargs}, bool(model.training))
+        scope = contract.check_inputs(call)
+        out = produce()
+        contract.check_outputs(call, scope, out)
+        if _observers:
+            notify(contract.class_name, "model", scope.values)
+        return out, scope
 
     def check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         __tracebackhide__ = True
         if active():
-            call = call_of(model, args, kwargs)
-            scope = contract.check_inputs(call)
-            contract.check_outputs(call, scope, out)
-            if _observers:
-                notify(contract.class_name, "model", scope.values)
+            full_check(model, args, kwargs, lambda: out)
 
     check_after = torch.compiler.disable(check, recursive=True)  # type: ignore[no-untyped-call]
 
@@ -104,16 +109,11 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                     return out
                 check(self, args, kwargs, out)  # a new output signature: the full check says what changed
                 return out
-        call = call_of(self, args, kwargs)
-        scope = contract.check_inputs(call)
-        out = original(self, *args, **kwargs)
-        contract.check_outputs(call, scope, out)
+        out, scope = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
         if key is not None:
             outputs = output_signature(out)
             if outputs is not None:
                 memo.store(self, key, outputs, scope.values)
-        if _observers:
-            notify(contract.class_name, "model", scope.values)
         return out
 
     setattr(forward, _MARK, (contract, original))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Union
@@ -32,6 +33,7 @@ __all__ = [
     "TensorSpec",
     "TupleSpec",
     "compile_expr",
+    "eval_dim",
     "parse_hint",
     "tensor_spec",
 ]
@@ -76,6 +78,11 @@ def compile_expr(expr: str) -> tuple[types.CodeType, tuple[str, ...]]:
         raise ContractDefinitionError(f"dimension expression {expr!r} is not valid: {exc.msg}") from None
     names = tuple(dict.fromkeys(n for n in _IDENT.findall(expr) if not n[0].isdigit()))
     return code, names
+
+
+def eval_dim(code: types.CodeType, values: Mapping[str, Any]) -> int:
+    """The value of a compiled dimension expression under the bound dimensions (no builtins)."""
+    return int(eval(code, {"__builtins__": {}}, dict(values)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "data2vec_contracts.strategies needs hypothesis: pip install 'data2vec-contracts[probe]'"
     ) from exc
 
-from .contracts._lengths import max_text_length, receptive_field
+from .contracts._lengths import max_text_length, patch_size, receptive_field
 
 __all__ = ["audio_batches", "image_batches", "text_batches"]
 
@@ -39,11 +39,6 @@ _SEEDS = st.integers(min_value=0, max_value=2**31 - 1)
 def _check_range(name: str, low: int, high: int) -> None:
     if low < 1 or high < low:
         raise ValueError(f"{name}: need 1 <= min <= max, got {low}..{high}")
-
-
-def _patch(config: Any) -> int:
-    p = config.patch_size
-    return int(p[0] if isinstance(p, (tuple, list)) else p)
 
 
 def text_batches(
@@ -154,7 +149,7 @@ def image_batches(
     (default) draws only ``H != W``, ``True`` only ``H == W``, ``None`` either. Segmentation heads
     need ``H = W = image_size``: build those inputs directly.
     """
-    p = _patch(config)
+    p = patch_size(config)
     channels = int(config.num_channels)
     _check_range("batch", min_batch, max_batch)
     _check_range("patches", 1, max_patches)

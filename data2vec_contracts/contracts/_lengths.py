@@ -13,9 +13,12 @@ from typing import Any
 
 __all__ = [
     "adapter_frames",
+    "adapter_min_frames",
+    "image_side",
     "max_text_length",
     "num_frames",
     "num_tokens",
+    "patch_size",
     "receptive_field",
     "segmentation_size",
     "xvector_frames",
@@ -50,10 +53,25 @@ def adapter_frames(config: Any, frames: int) -> int:
     """Frames T' after the adapter (``add_adapter=True``); ``frames`` itself without one."""
     if not getattr(config, "add_adapter", False):
         return int(frames)
-    t = int(frames)
-    for _ in range(int(config.num_adapter_layers)):
-        t = (t + 2 - int(config.adapter_kernel_size)) // int(config.adapter_stride) + 1
+    return _adapter_path(config, frames)[-1]
+
+
+def adapter_min_frames(config: Any) -> int:
+    """The fewest conv frames every adapter layer (Conv1d, padding 1) can take: each needs ``T + 2 >= k``."""
+    k = int(config.adapter_kernel_size)
+    t = 1
+    while any(f + 2 < k for f in _adapter_path(config, t)[:-1]):
+        t += 1
     return t
+
+
+def _adapter_path(config: Any, frames: int) -> list[int]:
+    """The frames entering each adapter layer, then the frames the last one makes."""
+    k, stride = int(config.adapter_kernel_size), int(config.adapter_stride)
+    path = [int(frames)]
+    for _ in range(int(config.num_adapter_layers)):
+        path.append((path[-1] + 2 - k) // stride + 1)
+    return path
 
 
 def xvector_frames(config: Any, frames: int) -> int:
@@ -63,13 +81,13 @@ def xvector_frames(config: Any, frames: int) -> int:
 
 def num_tokens(config: Any, height: int, width: int) -> int:
     """Vision tokens: the CLS token plus one per patch, ``1 + (H//p)(W//p)``."""
-    p = _patch(config)
+    p = patch_size(config)
     return 1 + (int(height) // p) * (int(width) // p)
 
 
 def segmentation_size(config: Any) -> int:
     """Side of the segmentation logits: ``4 * (image_size // patch_size)``, whatever the input size."""
-    return 4 * (_image_size(config) // _patch(config))
+    return 4 * (image_side(config) // patch_size(config))
 
 
 def max_text_length(config: Any) -> int:
@@ -78,11 +96,13 @@ def max_text_length(config: Any) -> int:
     return int(config.max_position_embeddings) - int(pad) - 1
 
 
-def _patch(config: Any) -> int:
+def patch_size(config: Any) -> int:
+    """``config.patch_size`` as an int (configs may hold a pair)."""
     p = config.patch_size
     return int(p[0] if isinstance(p, (tuple, list)) else p)
 
 
-def _image_size(config: Any) -> int:
+def image_side(config: Any) -> int:
+    """``config.image_size`` as an int (configs may hold a pair)."""
     s = config.image_size
     return int(s[0] if isinstance(s, (tuple, list)) else s)

@@ -17,7 +17,7 @@ import torch
 
 from .._checking import Constraint, Rule, Scope, check_tensor, check_value
 from .._messages import describe_value
-from .._spec import ANON, EXPR, FIXED, NAMED, Spec, TensorSpec, parse_hint
+from .._spec import ANON, EXPR, FIXED, NAMED, Spec, TensorSpec, eval_dim, parse_hint
 from .._switch import pinned
 from ._compat import default_attn
 
@@ -224,7 +224,7 @@ def shape_of(spec: TensorSpec, scope: Scope) -> tuple[int, ...]:
                 if n not in scope.values:
                     scope.derive(n)
             assert d.code is not None
-            shape.append(int(eval(d.code, {"__builtins__": {}}, dict(scope.values))))
+            shape.append(eval_dim(d.code, scope.values))
         elif d.kind == ANON:
             raise ValueError(f"{spec.label} has an anonymous dimension")
         else:

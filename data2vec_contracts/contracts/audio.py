@@ -15,7 +15,7 @@ from torch import Tensor
 from .._checking import Constraint, Rule
 from ._common import attentions, config_dim, hidden_states, loss
 from ._compat import FRAME_TUPLE_HAS_LOSS, WEIGHTED_SUM_RETURNS_STATES
-from ._lengths import adapter_frames, num_frames, receptive_field, xvector_frames
+from ._lengths import adapter_frames, adapter_min_frames, num_frames, receptive_field, xvector_frames
 from ._model import Call, ModelContract, Out, param_dtype, tensor
 
 __all__ = ["AUDIO_CONTRACTS"]
@@ -74,7 +74,7 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
 
 def _constraints(call: Call) -> list[Constraint]:
     config = call.config
-    r, _ = receptive_field(config)
+    r, step = receptive_field(config)
     found: list[Constraint] = [
         Constraint(
             ("S",), lambda v: v["S"] >= r, f"S >= {r} (the receptive field of the conv stack)",
@@ -83,9 +83,9 @@ def _constraints(call: Call) -> list[Constraint]:
         )
     ]
     if config.add_adapter:
-        t_min = _adapter_min_frames(config)
+        t_min = adapter_min_frames(config)
         if t_min > 1:
-            s_min = r + (t_min - 1) * receptive_field(config)[1]
+            s_min = r + (t_min - 1) * step
             k = config.adapter_kernel_size
             found.append(
                 Constraint(
@@ -109,22 +109,6 @@ def _constraints(call: Call) -> list[Constraint]:
             )
         )
     return found
-
-
-def _adapter_min_frames(config: Any) -> int:
-    """The fewest conv frames every adapter layer (Conv1d, padding 1, no dilation) can take."""
-    k, stride = int(config.adapter_kernel_size), int(config.adapter_stride)
-    t = 1
-    while True:
-        frames, ok = t, True
-        for _ in range(int(config.num_adapter_layers)):
-            if frames + 2 < k:
-                ok = False
-                break
-            frames = (frames + 2 - k) // stride + 1
-        if ok:
-            return t
-        t += 1
 
 
 def _xvector_constraints(call: Call) -> list[Constraint]:

@@ -15,17 +15,12 @@ from torch import Tensor
 from .._checking import Constraint, Rule
 from ._common import attentions, config_dim, hidden_states, loss
 from ._compat import VISION_CASTS_PIXELS
-from ._lengths import segmentation_size
+from ._lengths import patch_size, segmentation_size
 from ._model import Call, ModelContract, Out, param_dtype, tensor
 
 __all__ = ["VISION_CONTRACTS"]
 
 _INPUTS: dict[str, Any] = {"pixel_values": Float[Tensor, "B Cin H W"]}
-
-
-def _patch(config: Any) -> int:
-    p = config.patch_size
-    return int(p[0] if isinstance(p, (tuple, list)) else p)
 
 
 def _dims(config: Any) -> dict[str, tuple[int, str]]:
@@ -34,13 +29,13 @@ def _dims(config: Any) -> dict[str, tuple[int, str]]:
         "K": config_dim(config, "num_labels"),
         "heads": config_dim(config, "num_attention_heads"),
         "Cin": config_dim(config, "num_channels"),
-        "p": (_patch(config), "config.patch_size"),
+        "p": (patch_size(config), "config.patch_size"),
         "Hs": (segmentation_size(config), f"4*(config.image_size={config.image_size} // config.patch_size)"),
     }
 
 
 def _rules(config: Any, call: Call) -> dict[str, Rule]:
-    p = _patch(config)
+    p = patch_size(config)
     return {
         "h": Rule("h", ("H",), lambda v: v["H"] // p, f"H // {p}", "config.patch_size"),
         "w": Rule("w", ("W",), lambda v: v["W"] // p, f"W // {p}", "config.patch_size"),
@@ -49,7 +44,7 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
 
 
 def _constraints(call: Call) -> list[Constraint]:
-    p = _patch(call.config)
+    p = patch_size(call.config)
     return [
         Constraint(("H", "W"), lambda v: v["H"] >= p and v["W"] >= p, f"H >= {p} and W >= {p} (config.patch_size)",
                    "argument pixel_values", hint="the image is smaller than one patch."),

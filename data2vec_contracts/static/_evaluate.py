@@ -13,7 +13,7 @@ import sympy  # type: ignore[import-untyped]
 
 from .._checking import Constraint, Scope
 from .._errors import ShapeContractError
-from .._spec import EXPR, FIXED, NAMED, Dim
+from .._spec import EXPR, FIXED, NAMED, Dim, eval_dim
 from ._report import Finding
 from ._symbolic import parse_formula
 from ._targets import Subject
@@ -66,7 +66,7 @@ class ContractSide:
                 if n not in scope.values and scope.derive(n) is None:
                     return None
             assert dim.code is not None
-            return int(eval(dim.code, {"__builtins__": {}}, dict(scope.values)))
+            return eval_dim(dim.code, scope.values)
         return None
 
     def dim_inputs(self, dim: Dim) -> set[str]:
