@@ -19,8 +19,7 @@ from jaxtyping import Float, jaxtyped
 from torch import Tensor
 
 from data2vec_contracts import checked, contract, disabled, expected_shapes, unchecked
-from data2vec_contracts.contracts import contract_for
-from data2vec_contracts.contracts._model import Call
+from data2vec_contracts.instrument import plan_for
 
 from ._models import LARGE_TEXT, MODALITIES, base_case, tiny_case
 from ._timing import Paired, measure_pair
@@ -66,15 +65,14 @@ def _forward(model: torch.nn.Module, inputs: dict[str, Any], **flags: Any) -> Ca
 
 def _check_cost(model: torch.nn.Module, inputs: dict[str, Any], flags: dict[str, Any], reps: int) -> float:
     """Seconds spent in the contract checks alone (inputs and outputs) for this call."""
-    contract = contract_for(type(model))
-    assert contract is not None
     out = model(**inputs, **flags)
-    call = Call(model, model.config, {**inputs, **flags}, bool(model.training))
+    arguments = {**inputs, **flags}
+    plan = plan_for(model, arguments)
     best = float("inf")
     for _ in range(reps):
         start = time.perf_counter()
         for _ in range(20):
-            contract.check_outputs(call, contract.check_inputs(call), out)
+            plan.check_outputs(plan.check_inputs(arguments), out)
         best = min(best, (time.perf_counter() - start) / 20)
     return best
 

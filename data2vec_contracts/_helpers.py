@@ -9,8 +9,8 @@ import torch
 from jaxtyping import Bool, Float, Shaped
 from torch import Tensor
 
-from ._decorator import contract
-from .contracts._lengths import num_frames
+from .contracts import num_frames
+from .instrument import contract
 
 __all__ = ["frame_mask", "masked_mean_pool", "tokens_to_grid"]
 

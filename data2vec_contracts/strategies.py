@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "data2vec_contracts.strategies needs hypothesis: pip install 'data2vec-contracts[probe]'"
     ) from exc
 
-from .contracts._lengths import max_text_length, patch_size, receptive_field
+from .contracts import max_text_length, patch_size, receptive_field
 
 __all__ = ["audio_batches", "image_batches", "text_batches"]
 

@@ -21,7 +21,7 @@ from jaxtyping import Float, TypeCheckError, jaxtyped
 from torch import Tensor
 
 from data2vec_contracts import ShapeContractError, checked, contract, masked_mean_pool
-from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
+from data2vec_contracts.instrument import CheckEvent, add_observer, remove_observer
 from tests._models import TRANSFORMERS_5, tiny_inputs, tiny_model
 
 BACKEND = "aot_eager"

@@ -18,7 +18,7 @@ from data2vec_contracts import (
     num_tokens,
     tokens_to_grid,
 )
-from data2vec_contracts._hints import HINTS
+from data2vec_contracts.contracts import HINTS
 from tests._models import tiny_config, tiny_inputs, tiny_model
 
 

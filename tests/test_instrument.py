@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from data2vec_contracts import ShapeContractError, checked, enforce, is_checked, unchecked
-from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
+from data2vec_contracts.instrument import CheckEvent, add_observer, remove_observer
 from tests._models import CLASSES, model_class, tiny_inputs, tiny_model
 
 pytestmark = pytest.mark.usefixtures("unpatched_classes")

@@ -14,8 +14,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from data2vec_contracts import ShapeContractError, checked, contract, enforce, is_checked, unchecked
-from data2vec_contracts._instrument import data2vec_classes
-from data2vec_contracts._observe import add_observer, remove_observer
+from data2vec_contracts.instrument import add_observer, data2vec_classes, remove_observer
 
 TEXT = {"vocab_size": 99, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
         "intermediate_size": 37, "max_position_embeddings": 64}
@@ -312,20 +311,15 @@ def test_one_checked_model_keeps_separate_bindings_in_8_threads() -> None:
 
 
 def test_first_calls_of_a_model_contract_race_safely() -> None:
-    """The lazily built input specs of a contract are complete for every thread, even on the first call."""
-    from data2vec_contracts.contracts import CONTRACTS
-
-    contract_ = CONTRACTS["Data2VecTextForTokenClassification"]
-    model = checked(text_model("Data2VecTextForTokenClassification", num_labels=3))
-    found: dict[int, tuple[Any, ...] | None] = {}
-
-    def work(i: int) -> None:
-        b, n = 2, 5 + i
-        found[i] = violation_of(model, input_ids=ids(b, n), labels=torch.zeros(b, n + 1, dtype=torch.long))
-
+    """The plans a new model compiles on its first calls, all in threads at once, are complete for every thread."""
     for _ in range(5):
-        contract_._input_specs.clear()
-        found.clear()
+        model = checked(text_model("Data2VecTextForTokenClassification", num_labels=3))
+        found: dict[int, tuple[Any, ...] | None] = {}
+
+        def work(i: int, model: Any = model, found: dict[int, tuple[Any, ...] | None] = found) -> None:
+            b, n = 2, 5 + i
+            found[i] = violation_of(model, input_ids=ids(b, n), labels=torch.zeros(b, n + 1, dtype=torch.long))
+
         assert run_threads(work) == []
         assert found == {i: ("argument labels", "N", str(5 + i), str(6 + i), 2) for i in range(THREADS)}
 

@@ -3,15 +3,16 @@ check that could fail is lost."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 import transformers
 
 from data2vec_contracts import ShapeContractError, checked
-from data2vec_contracts._checking import Scope
-from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
-from data2vec_contracts.contracts import ModelContract
-from data2vec_contracts.contracts._model import Call
+from data2vec_contracts.checker import Scope
+from data2vec_contracts.contracts import ModelPlan
+from data2vec_contracts.instrument import CheckEvent, add_observer, remove_observer
 from tests._models import CACHE_FIELD, tiny_inputs, tiny_model
 
 
@@ -19,13 +20,14 @@ from tests._models import CACHE_FIELD, tiny_inputs, tiny_model
 def full_checks(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Counts the full input checks of each contract (a memo hit runs none)."""
     counts: dict[str, int] = {}
-    original = ModelContract.check_inputs
+    original = ModelPlan.check_inputs
 
-    def counting(self: ModelContract, call: Call) -> Scope:
-        counts[self.class_name] = counts.get(self.class_name, 0) + 1
-        return original(self, call)
+    def counting(self: ModelPlan, *args: Any, **kwargs: Any) -> Scope:
+        name = self.contract.class_name
+        counts[name] = counts.get(name, 0) + 1
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(ModelContract, "check_inputs", counting)
+    monkeypatch.setattr(ModelPlan, "check_inputs", counting)
     return counts
 
 

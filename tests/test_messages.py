@@ -20,8 +20,8 @@ from jaxtyping import Float, Shaped
 from torch import Tensor
 
 from data2vec_contracts import ShapeContractError, checked, contract, frame_mask, masked_mean_pool, tokens_to_grid
-from data2vec_contracts._hints import HINTS, hint_for
-from data2vec_contracts._messages import Violation, describe_value, render
+from data2vec_contracts.checker import Violation, describe_value, render
+from data2vec_contracts.contracts import HINTS, hint_for
 from tests._models import TRANSFORMERS_5, only_transformers_5, tiny_config, tiny_inputs, tiny_model
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from data2vec_contracts import checked, is_checked, unchecked
-from data2vec_contracts._observe import CheckEvent, add_observer, remove_observer
+from data2vec_contracts.instrument import CheckEvent, add_observer, remove_observer
 from tests._models import CACHE_FIELD, Scenario, scenarios, session_enforced, tiny_inputs, tiny_model
 
 

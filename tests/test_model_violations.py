@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from data2vec_contracts import ShapeContractError, checked, unchecked
-from data2vec_contracts._hints import HINTS
+from data2vec_contracts.contracts import HINTS
 from tests._models import CACHE_FIELD, CLASSES, TRANSFORMERS_5, model_class, tiny_inputs, tiny_labels, tiny_model
 
 Tamper = Callable[[Any], Any]
@@ -219,7 +219,7 @@ CASES: dict[str, Case] = {
     "audio-Model-last_hidden_state-adapter": _a(
         "Model", setf("last_hidden_state", lambda x: torch.zeros(2, 61, 32)),
         _dim("output field last_hidden_state", "Ta", "8", "61",
-             "Ta = (T + 2 - 3)//2 + 1, 3 times with T=61; adapter config.adapter_kernel_size=3, "
+             "Ta = (T - 1)//8 + 1 with T=61; adapter config.adapter_kernel_size=3, "
              "config.adapter_stride=2, config.num_adapter_layers=3"),
         config={"add_adapter": True}),
     "audio-Model-extract_features-F": _a(
@@ -336,9 +336,9 @@ def _constraint(field: str, dimension: str, expected: str, actual: str, bound_by
 
 
 _SEG_HINT = (
-    "the segmentation head reshapes tokens with config.image_size // patch_size, so only 32x32 inputs are valid; "
-    "other sizes fail or, when the patch count matches, give a scrambled layout. Resize the image to "
-    "config.image_size."
+    "the segmentation head reshapes tokens to the 4x4 patch grid of config.image_size, so only images with that grid "
+    "(32x32 pixels, or sizes that floor to it) are valid; other sizes fail or, when the patch count matches, give a "
+    "scrambled layout. Resize the image to config.image_size."
 )
 
 BAD_CALLS: dict[str, BadCall] = {
@@ -396,11 +396,11 @@ BAD_CALLS: dict[str, BadCall] = {
         config={"add_adapter": True, "output_hidden_size": 24}),
     "audio-ctc-adapter-k5-labels": BadCall(
         "audio", "ForCTC", lambda: {"input_values": torch.randn(2, 1000), "labels": torch.ones(2, 3, dtype=torch.long)},
-        _constraint("argument labels", "T, Ta", "Ta == the frames the CTC loss assumes ((T - 1)//2 + 1, 3 times)",
-                    "T=61, Ta=6",
-                    "T: T = (S - 29)//16 + 1 with S=1000; conv stack config.conv_kernel=(5, 3, 3), "
-                    "config.conv_stride=(4, 2, 2); Ta: Ta = (T + 2 - 5)//2 + 1, 3 times with T=61; adapter "
-                    "config.adapter_kernel_size=5, config.adapter_stride=2, config.num_adapter_layers=3"),
+        _constraint("argument labels", "Ta, T", "Ta == (T - 1)//8 + 1 (the frames the CTC loss assumes)",
+                    "Ta=6, T=61",
+                    "Ta: Ta = (T - 15)//8 + 1 with T=61; adapter config.adapter_kernel_size=5, "
+                    "config.adapter_stride=2, config.num_adapter_layers=3; T: T = (S - 29)//16 + 1 with S=1000; "
+                    "conv stack config.conv_kernel=(5, 3, 3), config.conv_stride=(4, 2, 2)"),
         config={"add_adapter": True, "adapter_kernel_size": 5}),
     "audio-frame-labels-K": BadCall("audio", "ForAudioFrameClassification", lambda: {
         "input_values": torch.randn(2, 1000), "labels": torch.zeros(2, 61, 3)},
@@ -428,7 +428,8 @@ BAD_CALLS: dict[str, BadCall] = {
                     "H: argument pixel_values, axis 2; W: argument pixel_values, axis 3")),
     "vision-segmentation-size": BadCall("vision", "ForSemanticSegmentation", lambda: {
         "pixel_values": torch.randn(1, 3, 40, 24)},
-        {**_constraint("argument pixel_values", "H, W", "H == W == 32 (config.image_size)", "H=40, W=24",
+        {**_constraint("argument pixel_values", "H, W", "H//8 == 4 and W//8 == 4 (the patch grid of "
+                       "config.image_size=32)", "H=40, W=24",
                        "H: argument pixel_values, axis 2; W: argument pixel_values, axis 3"), "hint": _SEG_HINT}),
     "vision-segmentation-scrambled": BadCall("vision", "ForSemanticSegmentation", lambda: {
         "pixel_values": torch.randn(1, 3, 16, 64)},  # same patch count: runs silently with a scrambled layout
@@ -440,7 +441,7 @@ BAD_CALLS: dict[str, BadCall] = {
     "vision-bool_masked_pos-length": BadCall("vision", "Model", lambda: {
         "pixel_values": torch.randn(2, 3, 32, 32), "bool_masked_pos": torch.zeros(2, 17, dtype=torch.bool)},
         _dim("argument bool_masked_pos", "h*w", "16 (= h*w with h=4, w=4)", "17",
-             "h: h = H // 8 with H=32; config.patch_size; w: w = W // 8 with W=32; config.patch_size"),
+             "h: h = H//8 with H=32; config.patch_size; w: w = W//8 with W=32; config.patch_size"),
         config={"use_mask_token": True}),
     "vision-bool_masked_pos-grid": BadCall("vision", "Model", lambda: {
         "pixel_values": torch.randn(2, 3, 32, 32), "bool_masked_pos": torch.zeros(2, 4, 4, dtype=torch.bool)}, {
@@ -482,11 +483,12 @@ def test_cached_tokens_count_against_the_position_table() -> None:
     assert violation is not None
     assert (violation.problem, violation.expected, violation.actual) == (
         "constraint",
-        "N <= 1 (config.max_position_embeddings=64 - config.pad_token_id=1 - 1 - 61 cached tokens)",
-        "N=2",
+        "N + P <= 62 (config.max_position_embeddings=64 - config.pad_token_id=1 - 1)",
+        "N=2, P=61",
     )
     assert violation.hint is not None
-    assert violation.hint.endswith("The cache already holds 61 of them.")
+    assert "at most 62 tokens fit, cached ones included" in violation.hint
+    assert violation.bindings["P"][1] == f"argument {CACHE_FIELD} (the tokens it holds)"
     # what the model says without the contract
     error, says = (RuntimeError, "out of bounds") if TRANSFORMERS_5 else (IndexError, "index out of range in self")
     with pytest.raises(error, match=says):
@@ -595,8 +597,8 @@ Shape contract violated: length of output field attentions.
       B     = 2   (argument pixel_values, axis 0)
       H     = 32  (argument pixel_values, axis 2)
       W     = 32  (argument pixel_values, axis 3)
-      h     = 4   (h = H // 8 with H=32; config.patch_size)
-      w     = 4   (w = W // 8 with W=32; config.patch_size)
+      h     = 4   (h = H//8 with H=32; config.patch_size)
+      w     = 4   (w = W//8 with W=32; config.patch_size)
       Nv    = 17  (Nv = 1 + h*w with h=4, w=4; one CLS token plus one per patch)
   Hint: with attn_implementation='sdpa' output_attentions=True returns no attention weights (an empty tuple, or \
 None for every layer); build the model with attn_implementation='eager' to get them.""",

@@ -13,8 +13,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from data2vec_contracts import ShapeContractError, checked, contract, disabled, enforce, is_checked, unchecked
-from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._instrument import data2vec_classes
+from data2vec_contracts.instrument import contract_of, data2vec_classes
 from tests._models import TRANSFORMERS_5, tiny_inputs, tiny_model
 
 

@@ -1,43 +1,43 @@
-"""The shape contracts of the 15 public Data2Vec classes, and the derived lengths they use."""
+"""The Data2Vec facts: the shape contracts of the 15 classes, the derived lengths they use, the hints for known
+mistakes, and ``expected_shapes``. ``_plan`` compiles a contract into the plan every check reads; ``_compat`` names
+what differs between transformers 4.x and 5.x."""
 
 from __future__ import annotations
 
+from ._expected import ExpectedField, expected_shapes
+from ._hints import HINTS, hint_for
 from ._lengths import (
     adapter_frames,
     max_text_length,
     num_frames,
     num_tokens,
+    patch_size,
     receptive_field,
     segmentation_size,
     xvector_frames,
 )
-from ._model import ModelContract
-from .audio import AUDIO_CONTRACTS
-from .text import TEXT_CONTRACTS
-from .vision import VISION_CONTRACTS
+from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind
+from ._registry import CLASS_NAMES, CONTRACTS, contract_for
 
 __all__ = [
     "CLASS_NAMES",
     "CONTRACTS",
+    "HINTS",
+    "CallView",
+    "ExpectedField",
     "ModelContract",
+    "ModelPlan",
+    "Out",
+    "OutKind",
     "adapter_frames",
     "contract_for",
+    "expected_shapes",
+    "hint_for",
     "max_text_length",
     "num_frames",
     "num_tokens",
+    "patch_size",
     "receptive_field",
     "segmentation_size",
     "xvector_frames",
 ]
-
-CONTRACTS: dict[str, ModelContract] = {c.class_name: c for c in (*TEXT_CONTRACTS, *AUDIO_CONTRACTS, *VISION_CONTRACTS)}
-CLASS_NAMES: tuple[str, ...] = tuple(CONTRACTS)
-
-
-def contract_for(cls: type) -> ModelContract | None:
-    """The contract of a Data2Vec class, or of the nearest Data2Vec base class of a subclass."""
-    for base in cls.__mro__:
-        found = CONTRACTS.get(base.__name__)
-        if found is not None and base.__module__.startswith("transformers."):
-            return found
-    return None

@@ -11,15 +11,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..checker import Expr, Sym
+
 __all__ = [
+    "adapter_expr",
     "adapter_frames",
     "adapter_min_frames",
     "image_side",
+    "image_sides",
     "max_text_length",
     "num_frames",
     "num_tokens",
+    "patch_sides",
     "patch_size",
     "receptive_field",
+    "samples_expr",
     "segmentation_size",
     "xvector_frames",
 ]
@@ -37,6 +43,23 @@ def receptive_field(config: Any) -> tuple[int, int]:
         r += (k - 1) * jump
         jump *= s
     return r, math.prod(strides)
+
+
+def samples_expr(config: Any, samples: Expr | None = None) -> Expr:
+    """Frames T of the conv stack as one expression of the samples, ``(S - R)//P + 1`` (valid for ``S >= R``)."""
+    t = Sym("S") if samples is None else samples
+    for k, s in zip(*_conv(config)):
+        t = (t - k) // s + 1
+    return t
+
+
+def adapter_expr(config: Any, frames: Expr) -> Expr:
+    """Frames after the adapter as one expression of ``frames`` (each layer ``(T + 2 - k)//s + 1``)."""
+    k, stride = int(config.adapter_kernel_size), int(config.adapter_stride)
+    t = frames
+    for _ in range(int(config.num_adapter_layers)):
+        t = (t + 2 - k) // stride + 1
+    return t
 
 
 def num_frames(config: Any, samples: int) -> int:
@@ -81,13 +104,13 @@ def xvector_frames(config: Any, frames: int) -> int:
 
 def num_tokens(config: Any, height: int, width: int) -> int:
     """Vision tokens: the CLS token plus one per patch, ``1 + (H//p)(W//p)``."""
-    p = patch_size(config)
-    return 1 + (int(height) // p) * (int(width) // p)
+    ph, pw = patch_sides(config)
+    return 1 + (int(height) // ph) * (int(width) // pw)
 
 
 def segmentation_size(config: Any) -> int:
     """Side of the segmentation logits: ``4 * (image_size // patch_size)``, whatever the input size."""
-    return 4 * (image_side(config) // patch_size(config))
+    return 4 * (image_sides(config)[0] // patch_sides(config)[0])
 
 
 def max_text_length(config: Any) -> int:
@@ -96,13 +119,27 @@ def max_text_length(config: Any) -> int:
     return int(config.max_position_embeddings) - int(pad) - 1
 
 
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def patch_sides(config: Any) -> tuple[int, int]:
+    """``config.patch_size`` as (height, width): configs may hold an int or a pair."""
+    return _pair(config.patch_size)
+
+
+def image_sides(config: Any) -> tuple[int, int]:
+    """``config.image_size`` as (height, width): configs may hold an int or a pair."""
+    return _pair(config.image_size)
+
+
 def patch_size(config: Any) -> int:
-    """``config.patch_size`` as an int (configs may hold a pair)."""
-    p = config.patch_size
-    return int(p[0] if isinstance(p, (tuple, list)) else p)
+    """The patch height (``config.patch_size`` may hold a pair)."""
+    return patch_sides(config)[0]
 
 
 def image_side(config: Any) -> int:
-    """``config.image_size`` as an int (configs may hold a pair)."""
-    s = config.image_size
-    return int(s[0] if isinstance(s, (tuple, list)) else s)
+    """The image height of the config (``config.image_size`` may hold a pair)."""
+    return image_sides(config)[0]

@@ -1,8 +1,8 @@
 """Contracts of the five Data2VecAudio classes (waveform -> conv feature encoder -> transformer).
 
-Symbols: B batch, S samples, T frames (conv stack), Ta frames after the adapter, Tx frames after
-the XVector TDNN, D hidden_size, Dp output size (output_hidden_size with an adapter, else D),
-F conv_dim[-1], V vocab_size, K num_labels, X xvector_output_dim, heads num_attention_heads.
+Symbols: B batch, S samples, T frames (conv stack), Ta frames after the adapter, Tx frames after the XVector TDNN,
+D hidden_size, Dp output size (output_hidden_size with an adapter, else D), F conv_dim[-1], V vocab_size,
+K num_labels, X xvector_output_dim, heads num_attention_heads.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 from jaxtyping import Bool, Float, Int, Shaped
 from torch import Tensor
 
-from .._checking import Constraint, Rule
-from ._common import attentions, config_dim, hidden_states, loss
+from ..checker import Constraint, Expr, Rule, Sym
 from ._compat import FRAME_TUPLE_HAS_LOSS, WEIGHTED_SUM_RETURNS_STATES
-from ._lengths import adapter_frames, adapter_min_frames, num_frames, receptive_field, xvector_frames
-from ._model import Call, ModelContract, Out, param_dtype, tensor
+from ._lengths import adapter_expr, adapter_min_frames, receptive_field, samples_expr
+from ._outputs import attentions, config_dim, hidden_states, loss
+from ._plan import CallView, DtypeRule, ModelContract, Out, tensor
 
 __all__ = ["AUDIO_CONTRACTS"]
 
@@ -24,6 +24,18 @@ _INPUTS: dict[str, Any] = {
     "input_values": Float[Tensor, "B S"],
     "attention_mask": Shaped[Tensor, "B S"],
 }
+_FRAMES = Float[Tensor, "B T D"]
+_ATTN = Float[Tensor, "B heads T T"]
+_STATE = {"T": Float[Tensor, "B T Dp"], "Ta": Float[Tensor, "B Ta Dp"]}
+_CTC_LOGITS = {"T": Float[Tensor, "B T V"], "Ta": Float[Tensor, "B Ta V"]}
+_FEATURES = Float[Tensor, "B T F"]
+_CLASS_LOGITS = Float[Tensor, "B K"]
+_FRAME_LOGITS = Float[Tensor, "B T K"]
+_XVECTOR = Float[Tensor, "B X"]
+
+_READS = ("output_hidden_states", "output_attentions", "return_dict")
+_RUNTIME = ("output_hidden_states", "output_attentions", "return_dict", "_attn_implementation", "layerdrop")
+_DTYPE = (DtypeRule("input_values", "Data2Vec audio does not cast its input: call model(input_values.to({dtype}))."),)
 
 
 def _dims(config: Any) -> dict[str, tuple[int, str]]:
@@ -39,13 +51,13 @@ def _dims(config: Any) -> dict[str, tuple[int, str]]:
     return dims
 
 
-def _variable(call: Call) -> bool:
+def _variable(call: CallView) -> bool:
     """In training mode layerdrop skips layers at random, so lengths are not fixed."""
     return call.training and float(getattr(call.config, "layerdrop", 0.0)) > 0.0
 
 
-def _rules(config: Any, call: Call) -> dict[str, Rule]:
-    r, p = receptive_field(config)
+def _rules(call: CallView) -> dict[str, Rule]:
+    config = call.config
     kernels = tuple(config.conv_kernel)
     strides = tuple(config.conv_stride)
     dropped = sum(int(d) * (int(k) - 1) for k, d in zip(config.tdnn_kernel, config.tdnn_dilation))
@@ -53,32 +65,27 @@ def _rules(config: Any, call: Call) -> dict[str, Rule]:
     # hidden states, which come before the adapter
     frames = "Ta" if config.add_adapter and not config.use_weighted_layer_sum else "T"
     rules = {
-        "T": Rule(
-            "T", ("S",), lambda v: num_frames(config, v["S"]), f"(S - {r})//{p} + 1",
-            f"conv stack config.conv_kernel={kernels}, config.conv_stride={strides}",
-        ),
+        "T": Rule("T", samples_expr(config), f"conv stack config.conv_kernel={kernels}, config.conv_stride={strides}"),
         "Tx": Rule(
-            "Tx", (frames,), lambda v: xvector_frames(config, v[frames]),
-            f"{frames} - {dropped}",
+            "Tx", Sym(frames) - dropped,
             f"config.tdnn_kernel={tuple(config.tdnn_kernel)}, config.tdnn_dilation={tuple(config.tdnn_dilation)}",
         ),
     }
     if config.add_adapter and not _variable(call):
         k, s, n = config.adapter_kernel_size, config.adapter_stride, config.num_adapter_layers
         rules["Ta"] = Rule(
-            "Ta", ("T",), lambda v: adapter_frames(config, v["T"]), f"(T + 2 - {k})//{s} + 1, {n} times",
+            "Ta", adapter_expr(config, Sym("T")),
             f"adapter config.adapter_kernel_size={k}, config.adapter_stride={s}, config.num_adapter_layers={n}",
         )
     return rules
 
 
-def _constraints(call: Call) -> list[Constraint]:
+def _constraints(call: CallView) -> list[Constraint]:
     config = call.config
     r, step = receptive_field(config)
     found: list[Constraint] = [
         Constraint(
-            ("S",), lambda v: v["S"] >= r, f"S >= {r} (the receptive field of the conv stack)",
-            "argument input_values",
+            (Sym("S").ge(r),), "(the receptive field of the conv stack)", "argument input_values",
             hint=f"audio shorter than the receptive field makes no frame: pad every waveform to at least {r} samples.",
         )
     ]
@@ -89,60 +96,41 @@ def _constraints(call: Call) -> list[Constraint]:
             k = config.adapter_kernel_size
             found.append(
                 Constraint(
-                    ("T",), lambda v: v["T"] >= t_min,
-                    f"T >= {t_min} (each adapter layer needs T + 2 >= config.adapter_kernel_size={k})",
+                    (Sym("T").ge(t_min),), f"(each adapter layer needs T + 2 >= config.adapter_kernel_size={k})",
                     "argument input_values",
                     hint=f"the adapter's convolution is wider than the frames: pad every waveform to at least {s_min} "
                     "samples.",
                 )
             )
-    values = call.args.get("input_values")
-    want = param_dtype(call.model) if call.model is not None else None
-    if want is not None and values is not None and getattr(values, "dtype", want) != want:
-        have = str(values.dtype).replace("torch.", "")
-        need = str(want).replace("torch.", "")
-        found.append(
-            Constraint(
-                (), lambda v: False, f"{need} (the model's parameter dtype)", "argument input_values",
-                hint=f"Data2Vec audio does not cast its input: call model(input_values.to({want})).",
-                problem="dtype", actual=have,
-            )
-        )
     return found
 
 
-def _xvector_constraints(call: Call) -> list[Constraint]:
+def _xvector_constraints(call: CallView) -> list[Constraint]:
     return [
         *_constraints(call),
         Constraint(
-            ("Dp", "D"), lambda v: v["Dp"] == v["D"], "Dp == D (the TDNN reads config.hidden_size features)",
-            "config.output_hidden_size",
+            (Sym("Dp").eq(Sym("D")),), "(the TDNN reads config.hidden_size features)", "config.output_hidden_size",
             hint="ForXVector with add_adapter=True needs output_hidden_size == hidden_size.",
         ),
         Constraint(
-            ("Tx",), lambda v: v["Tx"] >= 2, "Tx >= 2 frames after the TDNN (std of one frame is NaN)",
-            "argument input_values",
+            (Sym("Tx").ge(2),), "frames after the TDNN (std of one frame is NaN)", "argument input_values",
             hint="the waveform is too short for ForXVector: the TDNN drops frames and pooling needs at least 2.",
         ),
     ]
 
 
-def _ctc_constraints(call: Call) -> list[Constraint]:
+def _ctc_constraints(call: CallView) -> list[Constraint]:
     config = call.config
     if not (call.given("labels") and config.add_adapter):
         return _constraints(call)
     k, s, n = int(config.adapter_kernel_size), int(config.adapter_stride), int(config.num_adapter_layers)
-
-    def loss_frames(t: int) -> int:  # _get_feat_extract_output_lengths: the adapter as if its kernel were 3
-        for _ in range(n):
-            t = (t - 1) // s + 1
-        return t
-
+    loss_frames: Expr = Sym("T")
+    for _ in range(n):  # _get_feat_extract_output_lengths: the adapter as if its kernel were 3
+        loss_frames = (loss_frames - 1) // s + 1
     return [
         *_constraints(call),
         Constraint(
-            ("T", "Ta"), lambda v: loss_frames(v["T"]) == v["Ta"],
-            f"Ta == the frames the CTC loss assumes ((T - 1)//{s} + 1, {n} times)", "argument labels",
+            (Sym("Ta").eq(loss_frames),), "(the frames the CTC loss assumes)", "argument labels",
             hint=(
                 f"the CTC loss computes the logits' lengths as if adapter_kernel_size were 3; with "
                 f"config.adapter_kernel_size={k} they differ from the real frames, so the loss fails or ignores "
@@ -152,52 +140,53 @@ def _ctc_constraints(call: Call) -> list[Constraint]:
     ]
 
 
-def _common(call: Call, *, head: bool) -> dict[str, Out]:
+def _common(call: CallView, *, head: bool) -> dict[str, Out]:
     """``head``: the classification heads compute hidden states themselves and return an index
     selection as a list (the base model and CTC return a tuple)."""
     variable = _variable(call)
     if head and WEIGHTED_SUM_RETURNS_STATES and call.config.use_weighted_layer_sum:
         # transformers 4.x: the head asks the encoder for every state and returns them all
-        call = Call(call.model, call.config, {**call.args, "output_hidden_states": True}, call.training)
+        call = CallView(call.config, {**call.args, "output_hidden_states": True}, call.given_names, call.training,
+                        call.pooled, call.gradient_checkpointing)
     return {
-        "hidden_states": hidden_states(
-            call, Float[Tensor, "B T D"], selectable=True, list_on_selection=head, variable=variable
-        ),
-        "attentions": attentions(call, Float[Tensor, "B heads T T"], modality="audio", variable=variable),
+        "hidden_states": hidden_states(call, _FRAMES, selectable=True, list_on_selection=head, variable=variable),
+        "attentions": attentions(call, _ATTN, modality="audio", variable=variable),
     }
 
 
-def _frames_after_adapter(call: Call) -> str:
+def _after_adapter(call: CallView) -> str:
     return "Ta" if call.config.add_adapter else "T"
 
 
-def _model(call: Call) -> dict[str, Out]:
-    ta = _frames_after_adapter(call)
+def _model(call: CallView) -> dict[str, Out]:
     return {
-        "last_hidden_state": tensor(Float[Tensor, f"B {ta} Dp"]),
-        "extract_features": tensor(Float[Tensor, "B T F"]),
+        "last_hidden_state": tensor(_STATE[_after_adapter(call)]),
+        "extract_features": tensor(_FEATURES),
         **_common(call, head=False),
     }
 
 
-def _ctc(call: Call) -> dict[str, Out]:
-    ta = _frames_after_adapter(call)
-    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, f"B {ta} V"]), **_common(call, head=False)}
-
-
-def _seq(call: Call) -> dict[str, Out]:
-    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, "B K"]), **_common(call, head=True)}
-
-
-def _frame(call: Call) -> dict[str, Out]:
-    return {"loss": loss(call, "labels"), "logits": tensor(Float[Tensor, "B T K"]), **_common(call, head=True)}
-
-
-def _xvector(call: Call) -> dict[str, Out]:
+def _ctc(call: CallView) -> dict[str, Out]:
     return {
         "loss": loss(call, "labels"),
-        "logits": tensor(Float[Tensor, "B X"]),
-        "embeddings": tensor(Float[Tensor, "B X"]),
+        "logits": tensor(_CTC_LOGITS[_after_adapter(call)]),
+        **_common(call, head=False),
+    }
+
+
+def _seq(call: CallView) -> dict[str, Out]:
+    return {"loss": loss(call, "labels"), "logits": tensor(_CLASS_LOGITS), **_common(call, head=True)}
+
+
+def _frame(call: CallView) -> dict[str, Out]:
+    return {"loss": loss(call, "labels"), "logits": tensor(_FRAME_LOGITS), **_common(call, head=True)}
+
+
+def _xvector(call: CallView) -> dict[str, Out]:
+    return {
+        "loss": loss(call, "labels"),
+        "logits": tensor(_XVECTOR),
+        "embeddings": tensor(_XVECTOR),
         **_common(call, head=True),
     }
 
@@ -215,6 +204,9 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         constraints=constraints,
         first_input="input_values",
         summary=summary,
+        reads=_READS,
+        runtime_config=_RUNTIME,
+        dtype_rules=_DTYPE,
         tuple_omits=tuple_omits,
     )
 

@@ -1,19 +1,18 @@
 """Contracts of the seven Data2VecText classes (RoBERTa-style encoder).
 
-Symbols: B batch, N tokens, C choices, D hidden_size, V vocab_size, K num_labels,
-heads num_attention_heads, Ne encoder length (cross-attention), keep logits_to_keep.
+Symbols: B batch, N tokens, C choices, D hidden_size, V vocab_size, K num_labels, heads num_attention_heads,
+Ne encoder length (cross-attention), P cached tokens, keep logits_to_keep.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-import torch
 from jaxtyping import AbstractDtype, Float, Int, Shaped
 from torch import Tensor
 
-from .._checking import Constraint, Rule
-from ._common import attentions, config_dim, hidden_states, loss
+from ..checker import Constraint, Expr, Rule, Sym, minimum
 from ._compat import (
     CACHE_FIELD,
     CROSS_ATTENTIONS_EMPTY,
@@ -22,9 +21,11 @@ from ._compat import (
     RETURN_TUPLE_KEEPS_NONE,
 )
 from ._lengths import max_text_length
-from ._model import ABSENT, NONE, OBJECT, Call, ModelContract, Out, tensor
+from ._outputs import attentions, config_dim, hidden_states, loss
+from ._plan import ABSENT, CallDim, CallView, ModelContract, Out, OutKind, tensor
 
 __all__ = ["TEXT_CONTRACTS"]
+
 
 class TokenIds(AbstractDtype):
     """The integer dtypes an embedding lookup takes: int32 and int64 (not int8/int16/uint8)."""
@@ -49,8 +50,24 @@ _MC_INPUTS: dict[str, Any] = {
     "inputs_embeds": Float[Tensor, "B C N D"],
     "labels": Int[Tensor, " B"],
 }
+_TOKEN_LABELS = Int[Tensor, "B N"]
 _STATE = Float[Tensor, "B N D"]
 _ATTN = Float[Tensor, "B heads N N"]
+_CROSS = Float[Tensor, "B heads N Ne"]
+_MC_STATE = Float[Tensor, "B*C N D"]
+_MC_ATTN = Float[Tensor, "B*C heads N N"]
+_POOLED = Float[Tensor, "B D"]
+_SPAN = Float[Tensor, "B N"]
+_CHOICES = Float[Tensor, "B C"]
+_TOKEN_LOGITS = Float[Tensor, "B N K"]
+_VOCAB_LOGITS = Float[Tensor, "B N V"]
+_KEPT_LOGITS = Float[Tensor, "B keep V"]
+_SELECTED_LOGITS = Float[Tensor, "_ V"]
+_CLASS_LOGITS = Float[Tensor, "B K"]
+_POSITIONS = Int[Tensor, "B ..."]
+
+_READS = ("output_hidden_states", "output_attentions", "return_dict", "use_cache", "logits_to_keep")
+_RUNTIME = ("output_hidden_states", "output_attentions", "return_dict", "use_cache", "_attn_implementation")
 
 
 def _dims(config: Any) -> dict[str, tuple[int, str]]:
@@ -62,112 +79,128 @@ def _dims(config: Any) -> dict[str, tuple[int, str]]:
     }
 
 
-def _rules(config: Any, call: Call) -> dict[str, Rule]:
+def _no_rules(call: CallView) -> dict[str, Rule]:
     return {}
 
 
-def _constraints(call: Call) -> list[Constraint]:
+def _past_length(args: Mapping[str, Any]) -> int | None:
+    """The tokens a cache already holds; positions of ``input_ids`` continue after them."""
+    cache = args.get(CACHE_FIELD)
+    length = getattr(cache, "get_seq_length", None)
+    return int(length()) if length is not None else None
+
+
+_CALL_DIMS = (CallDim("P", _past_length, f"argument {CACHE_FIELD} (the tokens it holds)"),)
+
+
+def _constraints(call: CallView) -> list[Constraint]:
     config = call.config
     if call.given("position_ids"):
         return []
-    cache = call.args.get(CACHE_FIELD)
+    limit = max_text_length(config)
+    n: Expr = Sym("N")
+    field, cached = "argument inputs_embeds", ""
     # positions of input_ids continue after the cached tokens (inputs_embeds positions do not)
-    past = int(cache.get_seq_length()) if call.given("input_ids") and hasattr(cache, "get_seq_length") else 0  # type: ignore[union-attr]
-    limit = max_text_length(config) - past
-    cached = f" - {past} cached tokens" if past else ""
+    if call.given("input_ids"):
+        field = "argument input_ids"
+        if call.given(CACHE_FIELD):
+            n, cached = n + Sym("P"), ", cached ones included"
+    why = (
+        f"(config.max_position_embeddings={config.max_position_embeddings} - config.pad_token_id="
+        f"{config.pad_token_id} - 1)"
+    )
     return [
         Constraint(
-            ("N",),
-            lambda v: v["N"] <= limit,
-            f"N <= {limit} (config.max_position_embeddings={config.max_position_embeddings} - "
-            f"config.pad_token_id={config.pad_token_id} - 1{cached})",
-            "argument input_ids" if call.given("input_ids") else "argument inputs_embeds",
+            (n.le(limit),), why, field,
             hint=(
-                f"the sequence is longer than the position table: positions start at pad_token_id + 1, "
-                f"so at most {limit + past} tokens fit; truncate (tokenizer(..., truncation=True, "
-                f"max_length={limit + past}))." + (f" The cache already holds {past} of them." if past else "")
+                f"the sequence is longer than the position table: positions start at pad_token_id + 1, so at most "
+                f"{limit} tokens fit{cached}; truncate (tokenizer(..., truncation=True, "
+                f"max_length={limit}))."
             ),
         )
     ]
 
 
-def _qa_constraints(call: Call) -> list[Constraint]:
+def _qa_constraints(call: CallView) -> list[Constraint]:
     return [
         *_constraints(call),
         Constraint(
-            ("K",),
-            lambda v: v["K"] == 2,
-            "K == 2 (start and end logits)",
-            "config.num_labels",
+            (Sym("K").eq(2),), "(start and end logits)", "config.num_labels",
             hint="Data2VecTextForQuestionAnswering needs num_labels=2 (start and end); build it with num_labels=2.",
         ),
     ]
 
 
-def _common(call: Call, state: Any = _STATE, attn: Any = _ATTN) -> dict[str, Out]:
+def _common(call: CallView, state: Any = _STATE, attn: Any = _ATTN) -> dict[str, Out]:
     return {
         "hidden_states": hidden_states(call, state, selectable=True),
         "attentions": attentions(call, attn, modality="text"),
     }
 
 
-def _cross(call: Call) -> Out:
+def _cross(call: CallView) -> Out:
     if not call.flag("output_attentions"):
         return ABSENT
     config = call.config
     if getattr(config, "add_cross_attention", False) and call.given("encoder_hidden_states"):
-        return attentions(call, Float[Tensor, "B heads N Ne"], modality="text")
+        return attentions(call, _CROSS, modality="text")
     if not CROSS_ATTENTIONS_EMPTY:
-        return Out(NONE, why="no cross-attention layers run")
-    return Out("empty", why="no cross-attention layers run")
+        return Out(OutKind.NONE, why="no cross-attention layers run")
+    return Out(OutKind.EMPTY, why="no cross-attention layers run")
 
 
-def _cache(call: Call, *, labels: bool = False) -> Out:
+def _cache(call: CallView, *, labels: bool = False) -> Out:
     config = call.config
     use = call.args.get("use_cache")
     use = config.use_cache if use is None else use
     if config.is_decoder and use and not labels:
-        return Out(OBJECT, why="is_decoder with use_cache")
+        return Out(OutKind.OBJECT, why="is_decoder with use_cache")
     if config.is_decoder and use:
-        return Out(NONE, why="labels were given, which switches use_cache off")
-    return Out(NONE, why="config.is_decoder is False or use_cache is off")
+        return Out(OutKind.NONE, why="labels were given, which switches use_cache off")
+    return Out(OutKind.NONE, why="config.is_decoder is False or use_cache is off")
 
 
-def _model(call: Call) -> dict[str, Out]:
-    model = call.model
-    pooled = getattr(model, "pooler", True) is not None if model is not None else call.args.get("_pooler", True)
+def _model(call: CallView) -> dict[str, Out]:
+    pooled = call.pooled if call.pooled is not None else True  # the constructor's add_pooling_layer default
     return {
         "last_hidden_state": tensor(_STATE),
-        "pooler_output": tensor(Float[Tensor, "B D"]) if pooled else Out(NONE, why="add_pooling_layer=False"),
+        "pooler_output": tensor(_POOLED) if pooled else Out(OutKind.NONE, why="add_pooling_layer=False"),
         CACHE_FIELD: _cache(call),
         "cross_attentions": _cross(call),
         **_common(call),
     }
 
 
-def _causal_logits(call: Call) -> Out:
-    keep = call.args.get("logits_to_keep", 0) if LOGITS_TO_KEEP else 0
-    if isinstance(keep, torch.Tensor):
-        if keep.ndim == 2 and keep.dtype == torch.bool:
-            return tensor(Float[Tensor, "_ V"], "a boolean logits_to_keep selects positions")
-        return tensor(Float[Tensor, "B keep V"])
-    if isinstance(keep, int) and keep > 0:
-        return tensor(Float[Tensor, "B keep V"])
-    return tensor(Float[Tensor, "B N V"])
+def _keep(call: CallView) -> Any:
+    """``logits_to_keep`` as the plan sees it: 0 (all), an int, or a tensor summary (5.x; 4.x ignores it)."""
+    return call.args.get("logits_to_keep", 0) if LOGITS_TO_KEEP else 0
 
 
-def _causal_rules(config: Any, call: Call) -> dict[str, Rule]:
-    keep = call.args.get("logits_to_keep", 0) if LOGITS_TO_KEEP else 0
-    if isinstance(keep, torch.Tensor) and not (keep.ndim == 2 and keep.dtype == torch.bool):
-        n = int(keep.shape[-1])
-        return {"keep": Rule("keep", (), lambda v: n, str(n), "argument logits_to_keep")}
+def _causal_logits(call: CallView) -> Out:
+    keep = _keep(call)
+    if isinstance(keep, tuple):  # a tensor: ("tensor", ndim, is_bool)
+        if keep[1] == 2 and keep[2]:
+            return tensor(_SELECTED_LOGITS, "a boolean logits_to_keep selects positions")
+        return tensor(_KEPT_LOGITS)
     if isinstance(keep, int) and keep > 0:
-        k = keep
-        return {"keep": Rule("keep", ("N",), lambda v: min(k, int(v["N"])), f"min({k}, N)", "argument logits_to_keep")}
+        return tensor(_KEPT_LOGITS)
+    return tensor(_VOCAB_LOGITS)
+
+
+def _kept_positions(args: Mapping[str, Any]) -> int | None:
+    keep = args.get("logits_to_keep") if LOGITS_TO_KEEP else None
+    shape = getattr(keep, "shape", None)
+    return int(shape[-1]) if shape is not None and len(shape) == 1 else None
+
+
+def _causal_rules(call: CallView) -> dict[str, Rule]:
+    keep = _keep(call)
+    if isinstance(keep, int) and not isinstance(keep, bool) and keep > 0:
+        return {"keep": Rule("keep", minimum(keep, Sym("N")), "argument logits_to_keep")}
     return {}
 
 
-def _causal(call: Call) -> dict[str, Out]:
+def _causal(call: CallView) -> dict[str, Out]:
     labels = call.given("labels")
     return {
         "loss": loss(call, "labels"),
@@ -179,26 +212,26 @@ def _causal(call: Call) -> dict[str, Out]:
 
 
 def _head(logits: Any, *labels: str) -> Any:
-    def outputs(call: Call) -> dict[str, Out]:
+    def outputs(call: CallView) -> dict[str, Out]:
         return {"loss": loss(call, *labels), "logits": tensor(logits), **_common(call)}
 
     return outputs
 
 
-def _qa(call: Call) -> dict[str, Out]:
+def _qa(call: CallView) -> dict[str, Out]:
     return {
         "loss": loss(call, "start_positions", "end_positions"),
-        "start_logits": tensor(Float[Tensor, "B N"]),
-        "end_logits": tensor(Float[Tensor, "B N"]),
+        "start_logits": tensor(_SPAN),
+        "end_logits": tensor(_SPAN),
         **_common(call),
     }
 
 
-def _mc(call: Call) -> dict[str, Out]:
+def _mc(call: CallView) -> dict[str, Out]:
     return {
         "loss": loss(call, "labels"),
-        "logits": tensor(Float[Tensor, "B C"]),
-        **_common(call, Float[Tensor, "B*C N D"], Float[Tensor, "B*C heads N N"]),
+        "logits": tensor(_CHOICES),
+        **_common(call, _MC_STATE, _MC_ATTN),
     }
 
 
@@ -213,7 +246,7 @@ _MODEL_FIELDS = (
 
 
 def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
-              constraints: Any = _constraints, rules: Any = _rules, tuple_slots: tuple[str, ...] = (),
+              constraints: Any = _constraints, rules: Any = _no_rules, tuple_slots: tuple[str, ...] = (),
               tuple_order: tuple[str, ...] = ()) -> ModelContract:
     return ModelContract(
         class_name=f"Data2VecText{name}",
@@ -226,6 +259,9 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         constraints=constraints,
         first_input="input_ids",
         summary=summary,
+        reads=_READS,
+        runtime_config=_RUNTIME,
+        call_dims=(*_CALL_DIMS, CallDim("keep", _kept_positions, "argument logits_to_keep")),
         tuple_slots=tuple_slots,
         tuple_order=tuple_order,
     )
@@ -234,7 +270,6 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
 TEXT_CONTRACTS = (
     _contract(
         "Model",
-        # the real order: hidden_states and attentions are appended after the cache (return_dict=False tuples)
         _MODEL_FIELDS,
         _INPUTS,
         _model,
@@ -246,24 +281,24 @@ TEXT_CONTRACTS = (
     _contract(
         "ForCausalLM",
         ("loss", "logits", CACHE_FIELD, "hidden_states", "attentions", "cross_attentions"),
-        {**_INPUTS, "labels": Int[Tensor, "B N"]},
+        {**_INPUTS, "labels": _TOKEN_LABELS},
         _causal,
         "(B, N) -> (B, N, V) next-token logits",
         rules=_causal_rules,
     ),
-    _contract("ForMaskedLM", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B N"]},
-              _head(Float[Tensor, "B N V"], "labels"), "(B, N) -> (B, N, V) token logits"),
+    _contract("ForMaskedLM", _HEAD_FIELDS, {**_INPUTS, "labels": _TOKEN_LABELS},
+              _head(_VOCAB_LOGITS, "labels"), "(B, N) -> (B, N, V) token logits"),
     _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B ..."]},
-              _head(Float[Tensor, "B K"], "labels"), "(B, N) -> (B, K) class logits (reads token 0)"),
+              _head(_CLASS_LOGITS, "labels"), "(B, N) -> (B, K) class logits (reads token 0)"),
     _contract("ForMultipleChoice", _HEAD_FIELDS, _MC_INPUTS, _mc,
               "(B, C, N) -> (B, C) choice logits; hidden states have batch B*C"),
-    _contract("ForTokenClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B N"]},
-              _head(Float[Tensor, "B N K"], "labels"), "(B, N) -> (B, N, K) token logits"),
+    _contract("ForTokenClassification", _HEAD_FIELDS, {**_INPUTS, "labels": _TOKEN_LABELS},
+              _head(_TOKEN_LOGITS, "labels"), "(B, N) -> (B, N, K) token logits"),
     _contract(
         "ForQuestionAnswering",
         ("loss", "start_logits", "end_logits", "hidden_states", "attentions"),
         # (B, 1) positions are squeezed by the model
-        {**_INPUTS, "start_positions": Int[Tensor, "B ..."], "end_positions": Int[Tensor, "B ..."]},
+        {**_INPUTS, "start_positions": _POSITIONS, "end_positions": _POSITIONS},
         _qa,
         "(B, N) -> start and end logits (B, N); needs num_labels=2",
         constraints=_qa_constraints,

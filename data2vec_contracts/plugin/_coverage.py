@@ -65,8 +65,8 @@ class Coverage:
 
     def __call__(self, event: Any) -> None:
         stats = self.contracts.get(event.contract)
-        if stats is None:
-            stats = self.contracts[event.contract] = Stats(event.kind)
+        if stats is None:  # the kind is an enum of the checker's; the report keeps its plain value
+            stats = self.contracts[event.contract] = Stats(str(getattr(event.kind, "value", event.kind)))
         stats.calls += 1
         for name, value in event.dims.items():
             stats.dims.setdefault(name, set()).add(_plain(value))

@@ -33,7 +33,7 @@ def data2vec_model() -> Callable[..., Any]:
 @pytest.fixture
 def shape_contract_recorder() -> Iterator[ShapeContractRecorder]:
     """The checks that pass during the test: ``recorder.calls("Data2VecTextModel")``, ``recorder.dims("B")``."""
-    from .._observe import add_observer, remove_observer
+    from ..instrument import add_observer, remove_observer
 
     recorder = ShapeContractRecorder()
     add_observer(recorder)

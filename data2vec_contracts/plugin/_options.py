@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ._markers import MARKER_HELP
-from ._session import package_count
+from ._session import package_count, package_skips
 from ._settings import SETTINGS, packages_arg, parse_settings, settings_of
 
 __all__ = ["pytest_addoption", "pytest_configure", "pytest_report_header", "shown_path"]
@@ -69,11 +69,11 @@ def shown_path(config: pytest.Config, path: Path) -> str:
         return str(path)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> str | list[str] | None:
     settings = settings_of(config)
     if not settings.active:
         return None
-    from .._switch import ENV_VAR, env_enabled
+    from ..instrument import ENV_VAR, env_enabled
 
     if not env_enabled():
         return f"data2vec-contracts: switched off by {ENV_VAR}=0 (nothing is checked)"
@@ -87,4 +87,6 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         parts.append(f"report: {shown_path(config, settings.report)}")
     if settings.probe:
         parts.append("probes: on")
-    return "data2vec-contracts: " + "; ".join(parts)
+    lines = ["data2vec-contracts: " + "; ".join(parts)]
+    lines += [f"data2vec-contracts: not wrapped, left as it was: {name} ({why})" for name, why in package_skips(config)]
+    return lines

@@ -22,6 +22,8 @@ class Patches:
 
     entries: list[tuple[Any, str, Any]] = field(default_factory=list)
     wrapped: list[str] = field(default_factory=list)
+    #: functions that could not be wrapped, with the reason: left as they were
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def set(self, owner: Any, name: str, value: Any) -> None:
         self.entries.append((owner, name, owner.__dict__[name]))
@@ -35,7 +37,7 @@ class Patches:
 
 def _annotated(fn: Callable[..., Any]) -> bool:
     """Whether a function has a jaxtyping array type anywhere in its annotations."""
-    from .._spec import contains_array
+    from ..checker import contains_array
 
     if not getattr(fn, "__annotations__", None) or hasattr(fn, "__shape_contract__"):
         return False
@@ -62,25 +64,38 @@ def _modules_of(package: str) -> list[types.ModuleType]:
 
 
 def _wrap(fn: Callable[..., Any], done: dict[int, tuple[Any, Any]], patches: Patches) -> Any:
-    from .._decorator import contract
+    """The checked twin of ``fn``; ``fn`` itself, recorded in ``patches.skipped``, when it cannot be wrapped."""
+    from ..instrument import contract
 
     entry = done.get(id(fn))
     if entry is None:
-        entry = done[id(fn)] = (fn, contract(fn))
-        patches.wrapped.append(f"{fn.__module__}.{fn.__qualname__}")
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        try:
+            wrapped = contract(fn)
+        except Exception as error:  # one function we cannot wrap never stops the session
+            reason = (str(error).strip().splitlines() or [""])[0]
+            patches.skipped.append((name, f"{type(error).__name__}: {reason}"))
+            wrapped = fn
+        else:
+            patches.wrapped.append(name)
+        entry = done[id(fn)] = (fn, wrapped)
     return entry[1]
 
 
 def _wrap_class(cls: type, done: dict[int, tuple[Any, Any]], patches: Patches) -> None:
     for name, attr in list(vars(cls).items()):
         if inspect.isfunction(attr) and _annotated(attr):
-            patches.set(cls, name, _wrap(attr, done, patches))
+            wrapped = _wrap(attr, done, patches)
+            if wrapped is not attr:
+                patches.set(cls, name, wrapped)
         elif (
             isinstance(attr, (staticmethod, classmethod))
             and inspect.isfunction(attr.__func__)
             and _annotated(attr.__func__)
         ):
-            patches.set(cls, name, type(attr)(_wrap(attr.__func__, done, patches)))
+            inner = _wrap(attr.__func__, done, patches)
+            if inner is not attr.__func__:
+                patches.set(cls, name, type(attr)(inner))
 
 
 def wrap_packages(packages: Iterable[str], also_rebind_in: Iterable[types.ModuleType] = ()) -> Patches:
@@ -103,7 +118,7 @@ def wrap_packages(packages: Iterable[str], also_rebind_in: Iterable[types.Module
         for module in [*modules, *(m for m in also_rebind_in if m not in modules)]:
             for name, value in list(vars(module).items()):
                 entry = done.get(id(value))
-                if entry is not None and entry[0] is value:
+                if entry is not None and entry[0] is value and entry[1] is not value:
                     patches.set(module, name, entry[1])
     except BaseException:
         patches.restore()

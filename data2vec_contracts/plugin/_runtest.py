@@ -42,7 +42,7 @@ def _controlled(item: pytest.Item) -> Iterator[None]:
     if control is None:
         yield
         return
-    from .._switch import disabled, pinned_dims
+    from ..instrument import disabled, pinned_dims
 
     with ExitStack() as stack:
         if not control.enabled:
@@ -98,7 +98,7 @@ def _probing(item: pytest.Item) -> Iterator[None]:
     if not wanted or (control is not None and not control.enabled):
         yield
         return
-    from .._autoprobe import auto_probe
+    from ..probes import auto_probe
 
     atol = settings.atol if settings is not None else None
     rtol = settings.rtol if settings is not None else None

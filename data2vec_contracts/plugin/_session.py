@@ -13,7 +13,7 @@ from ._coverage import Coverage
 from ._packages import Patches
 from ._settings import settings_of
 
-__all__ = ["STATE", "State", "is_controller", "is_worker", "package_count", "state_of"]
+__all__ = ["STATE", "State", "is_controller", "is_worker", "package_count", "package_skips", "state_of"]
 
 
 @dataclass
@@ -59,12 +59,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config.stash[STATE] = state
     if is_controller(config):
         return
-    from .._observe import add_observer, remove_observer
+    from ..instrument import add_observer, remove_observer
 
     add_observer(state.coverage)
     state.stack.callback(remove_observer, state.coverage)
     if settings.enforce:
-        from .._instrument import enforce
+        from ..instrument import enforce
 
         state.stack.enter_context(enforce())
     if settings.packages:
@@ -87,3 +87,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def package_count(config: pytest.Config) -> int | None:
     state = state_of(config)
     return None if state is None or state.patches is None else len(state.patches.wrapped)
+
+
+def package_skips(config: pytest.Config) -> list[tuple[str, str]]:
+    """The package functions that could not be wrapped, each with the reason."""
+    state = state_of(config)
+    return [] if state is None or state.patches is None else list(state.patches.skipped)

@@ -82,7 +82,7 @@ def tiny_model(modality: str, head: str = "Model", /, **overrides: Any) -> Any:
     import torch
     import transformers
 
-    from .._instrument import checked
+    from ..instrument import checked
 
     cls = getattr(transformers, name)
     params = list(inspect.signature(cls.__init__).parameters)[2:]

@@ -8,7 +8,7 @@ from typing import Any
 import sympy  # type: ignore[import-untyped]
 import torch
 
-from .._spec import NAMED
+from ..checker import DimKind
 from ._targets import Subject
 
 __all__ = ["Program", "input_symbols", "outputs"]
@@ -64,7 +64,7 @@ def input_symbols(
     for arg_name, input_name in zip(user, names, strict=False):
         val = placeholders[arg_name].meta["val"]
         for d, size in zip(specs[input_name].dims, val.shape, strict=False):
-            if d.kind != NAMED or d.name not in free:
+            if d.kind is not DimKind.NAMED or d.name not in free:
                 continue
             if isinstance(size, torch.SymInt):
                 expr = size.node.expr

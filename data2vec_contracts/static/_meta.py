@@ -17,10 +17,8 @@ from typing import Any
 
 import torch
 
-from .._errors import ShapeContractError
-from .._instrument import checked, enforce
-from .._observe import CheckEvent, add_observer, remove_observer
-from .._spec import TensorSpec, TupleSpec
+from ..checker import ShapeContractError, TensorSpec, TupleSpec
+from ..instrument import CheckEvent, add_observer, checked, enforce, remove_observer
 from ._report import CheckResult, Field
 from ._targets import SIZE_ALIASES, Subject, describe_spec, resolve_subject
 

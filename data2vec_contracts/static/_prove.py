@@ -23,16 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sympy  # type: ignore[import-untyped]
 import torch
 
-from .._errors import ShapeContractError
-from .._spec import NAMED, Dim, TensorSpec, TupleSpec
-from .._switch import disabled
+from ..checker import Dim, DimKind, ShapeContractError, TensorSpec, TupleSpec
 from ..contracts import max_text_length, receptive_field
-from ._evaluate import BUDGET, ContractSide, narrow
+from ..instrument import disabled
+from ._evaluate import BUDGET, ContractSide, Narrowing, narrow
 from ._export import Program, input_symbols, outputs
-from ._report import AxisProof, Finding, Progress, ProofResult
+from ._report import AxisProof, Finding, FindingKind, Progress, ProofResult
 from ._symbolic import Verdict, compare, fmt, from_torch
 from ._targets import Subject, resolve_subject
 
@@ -133,7 +131,7 @@ def prove(
         with torch.device("meta"):
             model = subject.build_model()
     contract = ContractSide(subject, model, requested)
-    valid, pinned = narrow(contract, subject.constraints(model), requested, findings)
+    valid, pinned, narrowed = narrow(contract, subject.constraints(model), requested, findings)
     empty = [n for n, (lo, hi) in valid.items() if hi < lo]
     proven: dict[str, tuple[int, int]] = {}
 
@@ -162,7 +160,7 @@ def prove(
     for _, spec in subject.tensor_inputs():
         axes_spec: dict[int, Any] = {}
         for i, d in enumerate(spec.dims):
-            if d.kind == NAMED and d.name in valid and d.name not in pinned:
+            if d.kind is DimKind.NAMED and d.name in valid and d.name not in pinned:
                 lo, hi = requested[d.name]
                 axes_spec[i] = torch.export.Dim.DYNAMIC(min=lo, max=hi) if lo < hi else torch.export.Dim.STATIC
             else:
@@ -189,7 +187,8 @@ def prove(
             if _is_data_dependent(exc)
             else ""
         )
-        findings.append(Finding("error", f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}{why}"))
+        failed_text = f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}{why}"
+        findings.append(Finding(FindingKind.ERROR, failed_text))
         findings.append(_concrete(subject, example, "at the example sizes"))
         return finish(False)
     report(f"exported in {time.perf_counter() - t0:.1f} s; comparing outputs with the contract")
@@ -198,7 +197,7 @@ def prove(
         if name not in pinned:
             findings.append(
                 Finding(
-                    "specialisation",
+                    FindingKind.SPECIALISATION,
                     f"torch.export fixed {name} to {specialised[name]}: the code only works for that size",
                 )
             )
@@ -214,14 +213,14 @@ def prove(
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
     traced = outputs(exported, program.fields())
     _compare_outputs(subject, contract, model, traced, symbol_names, proven, axes, findings, report)
-    gaps = _guards(contract, requested, valid, export_ranges, pinned, specialised, findings)
-    failed = any(f.kind in ("difference", "error") for f in findings)
+    gaps = _guards(contract, requested, valid, export_ranges, pinned, specialised, narrowed, findings)
+    failed = any(f.kind in (FindingKind.DIFFERENCE, FindingKind.ERROR) for f in findings)
     if gaps and close_gaps and not failed and _close(subject, proven, gaps, findings, report):
         for gap in gaps:
             proven[gap.name] = (min(proven[gap.name][0], gap.lo), max(proven[gap.name][1], gap.hi))
     else:
         for gap in gaps:
-            findings.append(Finding("uncovered", gap.text))
+            findings.append(Finding(FindingKind.UNCOVERED, gap.text))
             if check_uncovered:
                 base = _example({k: v for k, v in valid.items() if v[0] <= v[1]}, subject.default_sizes())
                 for value in sorted({gap.lo, gap.hi}):
@@ -230,18 +229,18 @@ def prove(
                     findings.append(_concrete(subject, point, "at"))
     if subject.kind == "model":
         findings.append(
-            Finding("uncovered", "only the plain forward was exported (no attention_mask, flags or labels)")
+            Finding(FindingKind.UNCOVERED, "only the plain forward was exported (no attention_mask, flags or labels)")
         )
     elif subject.needs_data():
         findings.append(
             Finding(
-                "uncovered",
+                FindingKind.UNCOVERED,
                 f"{', '.join(subject.needs_data())}: traced with all ones; other mask values were not traced",
             )
         )
     ok = (
         bool(axes)
-        and not any(f.kind in ("difference", "error") for f in findings)
+        and not any(f.kind in (FindingKind.DIFFERENCE, FindingKind.ERROR) for f in findings)
         and all(a.status == "proved" for a in axes)
     )
     return finish(ok)
@@ -260,10 +259,10 @@ def _concrete(subject: Subject, point: Mapping[str, int], where: str) -> Finding
         sizes: dict[str, Any] = dict(point)
         check(subject.fn if subject.fn is not None else subject.cls, subject.config, args=subject.extra, **sizes)
     except ShapeContractError as exc:
-        return Finding("difference", f"{where} {_point(point)} the contract is violated:\n{exc}")
+        return Finding(FindingKind.DIFFERENCE, f"{where} {_point(point)} the contract is violated:\n{exc}")
     except Exception as exc:
-        return Finding("error", f"{where} {_point(point)} the code fails: {_first_line(exc)}")
-    return Finding("uncovered", f"{where} {_point(point)} a concrete meta-device check passed")
+        return Finding(FindingKind.ERROR, f"{where} {_point(point)} the code fails: {_first_line(exc)}")
+    return Finding(FindingKind.UNCOVERED, f"{where} {_point(point)} a concrete meta-device check passed")
 
 
 def _point(point: Mapping[str, int]) -> str:
@@ -305,32 +304,32 @@ def _guards(
     exported: Mapping[str, tuple[int, int]],
     pinned: set[str],
     specialised: Mapping[str, int],
+    narrowed: Mapping[str, Narrowing],
     findings: list[Finding],
 ) -> list[_Gap]:
     """Turn the contract's narrowing and export's range constraints into guards and limits; return the gaps:
     sizes the contract allows that the export did not cover."""
     found: list[_Gap] = []
-    notes = {f.text.split(" in ", 1)[0]: f.text.split(": ", 1)[1] for f in findings if f.kind == "contract"}
-    findings[:] = [f for f in findings if f.kind != "contract"]
     for name, (rlo, rhi) in requested.items():
         if name in pinned or name in specialised:
             continue
         vlo, vhi = valid[name]
         elo, ehi = exported[name]
-        text = notes.get(name, "")
+        narrowing = narrowed.get(name)
+        text = narrowing.reason if narrowing is not None else ""
         if vlo > rlo:
-            findings.append(Finding("guard", _bound(name, ">=", vlo, text)))
+            findings.append(Finding(FindingKind.GUARD, _bound(name, ">=", vlo, text)))
         if vhi < rhi:
             if ehi > vhi:
                 findings.append(
                     Finding(
-                        "limit",
+                        FindingKind.LIMIT,
                         f"{_bound(name, '<=', vhi, text)} torch.export alone accepts {name} up to {ehi}: it checks "
                         "shapes, not the values used as indices.",
                     )
                 )
             else:
-                findings.append(Finding("guard", _bound(name, "<=", vhi, text)))
+                findings.append(Finding(FindingKind.GUARD, _bound(name, "<=", vhi, text)))
         gaps = []
         if elo > vlo:
             gaps.append((vlo, min(elo - 1, vhi)))
@@ -368,11 +367,11 @@ def _close(
         )
         if not sub.ok or sub.proven != combo:
             for f in sub.findings:
-                if f.kind in ("difference", "error"):
+                if f.kind in (FindingKind.DIFFERENCE, FindingKind.ERROR):
                     findings.append(Finding(f.kind, f"with {shown}: {f.text}"))
             return False
     for gap in gaps:
-        findings.append(Finding("closed", gap.closed))
+        findings.append(Finding(FindingKind.CLOSED, gap.closed))
     return True
 
 
@@ -418,15 +417,16 @@ def _compare_outputs(
     for field_name, shape in outputs:
         spec = specs.get(field_name)
         if spec is None:
-            findings.append(Finding("uncovered", f"{field_name}: the contract states no shape for it"))
+            findings.append(Finding(FindingKind.UNCOVERED, f"{field_name}: the contract states no shape for it"))
             continue
         if spec.variadic >= 0:
-            findings.append(Finding("uncovered", f"{field_name}: {spec.label} has a variadic dimension; not compared"))
+            text = f"{field_name}: {spec.label} has a variadic dimension; not compared"
+            findings.append(Finding(FindingKind.UNCOVERED, text))
             continue
         if len(spec.dims) != len(shape):
             findings.append(
                 Finding(
-                    "difference",
+                    FindingKind.DIFFERENCE,
                     f"{field_name}: the contract says {len(spec.dims)} dims "
                     f"({' '.join(d.text() for d in spec.dims)}), the code returns {len(shape)}",
                 )
@@ -436,11 +436,11 @@ def _compare_outputs(
             found = from_torch(size.node.expr if isinstance(size, torch.SymInt) else int(size), symbol_names)
             found_text = fmt(found)
             if contract.free(dim):
-                if dim.kind == NAMED and not found.is_number and dim.name not in seen_relations:
+                if dim.kind is DimKind.NAMED and not found.is_number and dim.name not in seen_relations:
                     seen_relations.add(dim.name)
                     findings.append(
                         Finding(
-                            "relation",
+                            FindingKind.RELATION,
                             f"{dim.name} = {found_text} ({field_name} axis {axis}; the contract leaves it free)",
                         )
                     )
@@ -453,8 +453,6 @@ def _compare_outputs(
                 got = contract.dim_value(dim, point)
                 return -1 if got is None else got
 
-            if expr is not None and not _agrees(expr, value, inputs, point_ranges):
-                expr = None
             report(f"{field_name} axis {axis}: {contract.describe(dim)} vs {found_text}")
             verdict: Verdict = compare(found, value, expr, point_ranges, inputs, budget=BUDGET)
             axes.append(
@@ -471,7 +469,7 @@ def _compare_outputs(
             if verdict.status == "differs":
                 findings.append(
                     Finding(
-                        "difference",
+                        FindingKind.DIFFERENCE,
                         f"{field_name} axis {axis}: the contract says {contract.describe(dim)}, "
                         f"the code gives {found_text}; "
                         f"at {_point(verdict.counterexample or {})} that is {verdict.found_value}, not "
@@ -479,40 +477,16 @@ def _compare_outputs(
                     )
                 )
             elif verdict.status == "sampled":
-                findings.append(Finding("uncovered", f"{field_name} axis {axis}: {verdict.method}"))
+                findings.append(Finding(FindingKind.UNCOVERED, f"{field_name} axis {axis}: {verdict.method}"))
             elif not found.is_number and not found.is_Symbol:
-                label = dim.text() if dim.kind != NAMED else dim.name
+                label = dim.text() if dim.kind is not DimKind.NAMED else dim.name
                 if label not in seen_relations:
                     seen_relations.add(label)
                     ranges = ", ".join(
                         f"{n} in {point_ranges[n][0]}..{point_ranges[n][1]}" for n in inputs if n in point_ranges
                     )
-                    same = f", the contract's {contract.describe(dim)}" if dim.kind == NAMED else ""
-                    findings.append(Finding("relation", f"{label} = {found_text}{same}, for every {ranges}"))
-
-
-def _agrees(
-    expr: sympy.Expr,
-    value: Callable[[Mapping[str, int]], int],
-    inputs: tuple[str, ...],
-    ranges: Mapping[str, tuple[int, int]],
-) -> bool:
-    """The parsed contract formula equals the contract's own computation (checked before it is trusted)."""
-    import random
-
-    from ._symbolic import python_function
-
-    names = tuple(n for n in inputs if n in ranges)
-    fn = python_function(expr, names)
-    rng = random.Random(1)
-    for _ in range(64):
-        point = {n: rng.randint(*ranges[n]) for n in names}
-        try:
-            if int(fn(**point)) != value(point):
-                return False
-        except Exception:
-            return False
-    return True
+                    same = f", the contract's {contract.describe(dim)}" if dim.kind is DimKind.NAMED else ""
+                    findings.append(Finding(FindingKind.RELATION, f"{label} = {found_text}{same}, for every {ranges}"))
 
 
 def _output_specs(subject: Subject, model: Any) -> dict[str, TensorSpec]:
@@ -528,7 +502,7 @@ def _output_specs(subject: Subject, model: Any) -> dict[str, TensorSpec]:
     return specs
 
 
-_ORDER = ("specialisation", "guard", "limit", "relation", "closed", "difference", "error", "uncovered")
+_ORDER = tuple(FindingKind)
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:

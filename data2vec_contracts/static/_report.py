@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
-__all__ = ["AxisProof", "CheckResult", "Field", "Finding", "ProofResult", "render_check", "render_proof"]
+__all__ = [
+    "AxisProof",
+    "CheckResult",
+    "Field",
+    "Finding",
+    "FindingKind",
+    "ProofResult",
+    "Status",
+    "TargetKind",
+    "render_check",
+    "render_proof",
+]
+
+#: What a static check or proof ran: a Data2Vec class or a user's ``@contract`` pipeline.
+TargetKind = Literal["model", "pipeline"]
+#: The verdict on one output axis.
+Status = Literal["proved", "differs", "sampled"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +44,7 @@ class CheckResult:
     """What :func:`~data2vec_contracts.static.check` ran and saw; every field passed its contract."""
 
     target: str
-    kind: str  # "model" or "pipeline"
+    kind: TargetKind
     model_class: str
     config_source: str
     sizes: dict[str, int]
@@ -61,18 +78,27 @@ class CheckResult:
         return data
 
 
+class FindingKind(str, Enum):
+    """``GUARD`` a size the code needs, ``SPECIALISATION`` a size fixed to one value, ``RELATION`` an output size as a
+    formula of the inputs, ``LIMIT`` a bound the contract knows and torch.export does not, ``DIFFERENCE`` the code and
+    the contract disagree, ``UNCOVERED`` sizes the proof does not cover (and what was done about them), ``CLOSED``
+    sizes the first export left out and a separate export proved, ``ERROR`` the export failed."""
+
+    SPECIALISATION = "specialisation"
+    GUARD = "guard"
+    LIMIT = "limit"
+    RELATION = "relation"
+    CLOSED = "closed"
+    DIFFERENCE = "difference"
+    ERROR = "error"
+    UNCOVERED = "uncovered"
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One fact of a proof a person can act on.
+    """One fact of a proof a person can act on."""
 
-    ``kind``: ``guard`` (a size the code needs), ``specialisation`` (a size fixed to one value),
-    ``relation`` (an output size as a formula of the inputs), ``limit`` (a bound the contract knows and
-    torch.export does not), ``difference`` (the code and the contract disagree), ``uncovered``
-    (sizes the proof does not cover, and what was done about them), ``closed`` (sizes the first export
-    left out and a separate export proved), ``error`` (the export failed).
-    """
-
-    kind: str
+    kind: FindingKind
     text: str
 
 
@@ -84,7 +110,7 @@ class AxisProof:
     axis: int
     contract: str
     found: str
-    status: str  # "proved", "differs", "sampled"
+    status: Status
     method: str
     counterexample: dict[str, int] | None = None
 
@@ -92,7 +118,7 @@ class AxisProof:
 @dataclass(frozen=True)
 class ProofResult:
     target: str
-    kind: str
+    kind: TargetKind
     model_class: str
     config_source: str
     requested: dict[str, tuple[int, int]]
@@ -102,7 +128,7 @@ class ProofResult:
     seconds: float
     ok: bool
 
-    def of(self, kind: str) -> list[str]:
+    def of(self, kind: FindingKind | str) -> list[str]:
         return [f.text for f in self.findings if f.kind == kind]
 
     def to_json(self) -> dict[str, Any]:
@@ -165,14 +191,14 @@ def _names(symbolic: tuple[str, ...] | None) -> list[str]:
 
 
 _TITLES = {
-    "guard": "Guards (sizes the code needs)",
-    "specialisation": "Specialisations (sizes fixed to one value)",
-    "limit": "Limits torch.export alone misses (from the contract)",
-    "relation": "Relations found",
-    "closed": "Proved by separate exports (sizes the first export left out)",
-    "difference": "Differences between the code and the contract",
-    "uncovered": "Not covered by the proof",
-    "error": "Errors",
+    FindingKind.GUARD: "Guards (sizes the code needs)",
+    FindingKind.SPECIALISATION: "Specialisations (sizes fixed to one value)",
+    FindingKind.LIMIT: "Limits torch.export alone misses (from the contract)",
+    FindingKind.RELATION: "Relations found",
+    FindingKind.CLOSED: "Proved by separate exports (sizes the first export left out)",
+    FindingKind.DIFFERENCE: "Differences between the code and the contract",
+    FindingKind.UNCOVERED: "Not covered by the proof",
+    FindingKind.ERROR: "Errors",
 }
 
 

@@ -14,11 +14,12 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal
 
 import sympy  # type: ignore[import-untyped]
 
-__all__ = ["Verdict", "compare", "fmt", "from_torch", "parse_formula", "python_function"]
+__all__ = ["Verdict", "compare", "fmt", "from_torch", "python_function"]
 
 
 def _floordiv_types() -> Any:
@@ -50,35 +51,51 @@ def _to_floor(expr: sympy.Expr) -> sympy.Expr:
     return walk(expr)
 
 
-def parse_formula(formula: str, env: Mapping[str, Any]) -> sympy.Expr | None:
-    """A contract formula such as ``(S - 400)//320 + 1`` as sympy, or ``None`` if it is not an expression."""
-    try:
-        value = eval(formula, {"__builtins__": {}}, dict(env))
-    except Exception:
-        return None
-    return sympy.sympify(value) if isinstance(value, (int, sympy.Basic)) else None
-
-
 def python_function(expr: sympy.Expr, names: tuple[str, ...]) -> Callable[..., int]:
-    """A fast Python function of the named sizes (floor division stays integer)."""
-    from torch.utils._sympy.printers import PythonPrinter
+    """A Python function of the named sizes, exact: rationals stay ``Fraction``, floor division stays integer.
 
-    code = PythonPrinter().doprint(expr)
-    for bad, good in (("math.floor", "_floor"), ("math.ceil", "_ceil")):
-        code = code.replace(bad, good)
+    (sympy's and torch's printers write ``-26/27`` as a float division, and a float floor is off by one at exact
+    integer boundaries.)
+    """
+    code = _code(sympy.sympify(expr))
     fn = eval(
         f"lambda {', '.join(names) or '_unused=0'}: {code}",
-        {
-            "_floor": math.floor,
-            "_ceil": math.ceil,
-            "floor": math.floor,
-            "ceiling": math.ceil,
-            "Min": min,
-            "Max": max,
-            "math": math,
-        },
+        {"_F": Fraction, "_floor": math.floor, "_ceil": math.ceil, "min": min, "max": max},
     )
     return fn  # type: ignore[no-any-return]
+
+
+def _code(e: Any) -> str:
+    """Python source for a size expression (integers, rationals, names, + * **, floor, FloorDiv, Mod, Min, Max)."""
+    name = type(e).__name__
+    if e.is_Integer:
+        return str(int(e))
+    if e.is_Rational:
+        return f"_F({int(e.p)}, {int(e.q)})"
+    if e.is_Symbol:
+        return str(e)
+    args = [_code(a) for a in e.args]
+    if e.is_Add:
+        return "(" + " + ".join(args) + ")"
+    if e.is_Mul:
+        return "(" + "*".join(args) + ")"
+    if e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+        return f"({args[0]})**{int(e.exp)}"
+    if isinstance(e, sympy.floor) or name == "FloorToInt":
+        return f"_floor({args[0]})"
+    if isinstance(e, sympy.ceiling) or name == "CeilToInt":
+        return f"_ceil({args[0]})"
+    if name == "FloorDiv":
+        return f"(({args[0]}) // ({args[1]}))"
+    if name in ("Mod", "PythonMod"):
+        return f"(({args[0]}) % ({args[1]}))"
+    if name == "Identity":
+        return args[0]
+    if name == "Min":
+        return f"min({', '.join(args)})"
+    if name == "Max":
+        return f"max({', '.join(args)})"
+    raise ValueError(f"no exact Python form for {name} in {e}")
 
 
 # -- quasi-polynomial structure ---------------------------------------------------------------
@@ -121,7 +138,7 @@ def _period_degree(expr: sympy.Expr, var: sympy.Symbol) -> tuple[int, int] | Non
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "proved", "differs", "sampled"
+    status: Literal["proved", "differs", "sampled"]
     method: str
     counterexample: dict[str, int] | None = None
     found_value: int | None = None
@@ -139,8 +156,14 @@ def compare(
 ) -> Verdict:
     """Is ``found`` (from torch.export) equal to the contract for every integer point of ``ranges``?"""
     names = tuple(v for v in variables if v in ranges)
-    f_found = python_function(found, names)
-    f_expr = python_function(contract_expr, names) if contract_expr is not None else None
+    try:
+        f_found = python_function(found, names)
+    except ValueError as exc:
+        return Verdict("sampled", f"not compared: {exc}")
+    try:
+        f_expr = python_function(contract_expr, names) if contract_expr is not None else None
+    except ValueError:
+        f_expr = contract_expr = None
 
     def contract_fast(point: Mapping[str, int]) -> int:
         return int(f_expr(**point)) if f_expr is not None else int(contract(point))

@@ -18,12 +18,12 @@ from typing import Any
 
 import torch
 
-from .._checking import Constraint, Scope
-from .._decorator import ContractFunction, _resolve_path, contract_of
-from .._spec import FIXED, NAMED, Spec, TensorSpec
-from ..contracts import CONTRACTS, ModelContract
-from ..contracts._model import Call, shape_of
+from ..checker import Constraint, DimKind, FunctionContract, Scope, Spec, TensorSpec
+from ..contracts import CONTRACTS, ModelContract, ModelPlan, OutKind, hint_for
+from ..contracts._plan import shape_of
+from ..instrument import contract_of
 from ._presets import Target, modality_of, resolve_class, resolve_target
+from ._report import TargetKind
 
 __all__ = ["SIZE_ALIASES", "Subject", "make_tensor", "pick_dtype", "resolve_subject"]
 
@@ -74,14 +74,14 @@ class Subject:
     """A resolved target: a model class with its contract, or a pipeline function with its plan."""
 
     name: str
-    kind: str  # "model" or "pipeline"
+    kind: TargetKind
     config: Any
     config_source: str
     cls: type
     modality: str
     contract: ModelContract
     fn: Callable[..., Any] | None = None
-    plan: ContractFunction | None = None
+    plan: FunctionContract | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     flags: dict[str, Any] = field(default_factory=dict)
     defaulted: set[str] = field(default_factory=set)  # sizes nobody asked for: the defaults
@@ -92,7 +92,7 @@ class Subject:
         names: list[str] = []
         for _, spec in self.tensor_inputs():
             for d in spec.dims:
-                if d.kind == NAMED and d.name not in names:
+                if d.kind is DimKind.NAMED and d.name not in names:
                     names.append(d.name)
         return names
 
@@ -131,35 +131,33 @@ class Subject:
     # -- the contract side ---------------------------------------------------------------------
     def tensor_inputs(self) -> list[tuple[str, TensorSpec]]:
         if self.plan is not None:
-            if self.plan._params is None:
-                self.plan._prepare()
-            return [(n, s) for n, _, s in self.plan._params or [] if isinstance(s, TensorSpec) and n not in self.extra]
-        specs = self.contract.input_specs()
+            return [
+                (p.name, p.spec)
+                for p in self.plan.plan.params
+                if isinstance(p.spec, TensorSpec) and p.name not in self.extra
+            ]
+        specs = self.contract.input_specs
         names = [self.contract.first_input]
         if self.flags.get("mask"):
             names.append("attention_mask")
         return [(n, specs[n]) for n in names if isinstance(specs[n], TensorSpec)]  # type: ignore[misc]
 
-    def call(self, model: Any = None) -> Call:
-        return Call(model, self.config, dict(self.flags), False)
+    def model_plan(self, model: Any = None) -> ModelPlan:
+        """The plan of the model class for the flags of this check (a mask, output flags)."""
+        args = {k: v for k, v in self.flags.items() if k != "mask"}
+        if self.flags.get("mask"):
+            args["attention_mask"] = True
+        return self.contract.compile(self.contract.view(self.config, args, False, model))
 
     def scope(self, sizes: Mapping[str, int], model: Any = None) -> Scope:
         """Every dimension for these sizes, with where it comes from (config field, rule, size)."""
         if self.plan is not None:
-            scope = Scope(self.plan.name, self.plan.declared, self.plan.rules or None)
-            arguments = self.arguments(model if model is not None else SimpleNamespace(config=self.config))
-            for dim, source in self.plan.dims.items():
-                try:
-                    if isinstance(source, int):
-                        scope.bind(dim, source, f"dims= of the contract ({dim}={source})")
-                    elif isinstance(source, str):
-                        scope.bind(dim, int(_resolve_path(source, arguments)), source)
-                    else:
-                        scope.bind(dim, int(source(arguments)), f"dims= of the contract ({source.__name__})")
-                except (KeyError, AttributeError, TypeError):
-                    continue  # needs an argument we do not have yet (a tensor): bound at run time
+            plan = self.plan.plan
+            scope = Scope(plan.name, plan.declared, plan.rules, hints=hint_for)
+            holder = model if model is not None else SimpleNamespace(config=self.config)
+            plan.bind_static_dims(scope, self.arguments(holder))
         else:
-            scope = self.contract.new_scope(self.call(model))
+            scope = self.model_plan(model).new_scope()
         for name, value in sizes.items():
             why = "the size asked for" if name not in self.defaulted else "the default size"
             if name in self.defaulted and self.modality == "vision" and name in ("H", "W"):
@@ -174,15 +172,14 @@ class Subject:
     def constraints(self, model: Any = None) -> list[Constraint]:
         if self.plan is not None:
             return []
-        return self.contract.constraints(self.call(model))
+        return list(self.model_plan(model).constraints)
 
     def output_specs(self, model: Any = None) -> dict[str, Any]:
         """The contract's statement of each output field: an ``Out`` (model) or a spec (pipeline)."""
         if self.plan is not None:
-            if self.plan._params is None:
-                self.plan._prepare()
-            return {"return value": self.plan._return} if self.plan._return is not None else {}
-        return {k: v for k, v in self.contract.outputs(self.call(model)).items() if v.kind != "none"}
+            returns = self.plan.plan.returns
+            return {"return value": returns} if returns is not None else {}
+        return {k: v for k, v in self.model_plan(model).outputs if v.kind is not OutKind.NONE}
 
     # -- running -------------------------------------------------------------------------------
     def build_model(self, config: Any | None = None) -> torch.nn.Module:
@@ -313,4 +310,4 @@ def _looks_like_preset(text: str) -> bool:
 def describe_spec(spec: Spec | None) -> tuple[str, ...] | None:
     if not isinstance(spec, TensorSpec):
         return None
-    return tuple(d.text() if d.kind != FIXED else str(d.size) for d in spec.dims)
+    return tuple(d.text() if d.kind is not DimKind.FIXED else str(d.size) for d in spec.dims)

@@ -23,11 +23,10 @@ def _import_what_inner_sessions_import() -> None:
     import torch
     import transformers  # noqa: F401
 
-    import data2vec_contracts._decorator
-    import data2vec_contracts._instrument
+    import data2vec_contracts.instrument
     import data2vec_contracts.plugin._tiny
 
-    data2vec_contracts._instrument.data2vec_classes()
+    data2vec_contracts.instrument.data2vec_classes()
     torch.compiler.disable(lambda: None, recursive=True)
 
 

@@ -148,7 +148,7 @@ def test_the_recorder_sees_models_and_functions(
 def test_the_recorder_records_only_during_its_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from data2vec_contracts._observe import observers
+        from data2vec_contracts.instrument import observers
         from data2vec_contracts.plugin import ShapeContractRecorder
 
 

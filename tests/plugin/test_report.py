@@ -232,7 +232,7 @@ def test_xdist_workers_check_and_the_report_merges(suite: pytest.Pytester) -> No
 
 
 def test_merging_sums_calls_and_unites_values() -> None:
-    from data2vec_contracts._observe import CheckEvent
+    from data2vec_contracts.instrument import CheckEvent
     from data2vec_contracts.plugin._coverage import Coverage
 
     worker_a, worker_b, merged = Coverage(), Coverage(), Coverage()

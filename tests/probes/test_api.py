@@ -10,9 +10,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 import data2vec_contracts as dc
-from data2vec_contracts import contract
-from data2vec_contracts._probe import probe
-from data2vec_contracts._probe_result import PaddingInvarianceError, ProbeResult
+from data2vec_contracts import PaddingInvarianceError, ProbeResult, contract, probe
 
 from . import _pipelines as P
 

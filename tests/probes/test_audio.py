@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._probe import probe
-from data2vec_contracts._probe_result import BatchIndependenceError, PaddingInvarianceError
+from data2vec_contracts import BatchIndependenceError, PaddingInvarianceError, probe
+from data2vec_contracts.instrument import contract_of
 from tests._models import TRANSFORMERS_5
 
 from . import _pipelines as P

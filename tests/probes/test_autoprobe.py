@@ -6,9 +6,8 @@ import pytest
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 
-from data2vec_contracts import _decorator, contract
-from data2vec_contracts._autoprobe import auto_probe
-from data2vec_contracts._probe_result import BatchIndependenceError, PaddingInvarianceError
+from data2vec_contracts import BatchIndependenceError, PaddingInvarianceError, auto_probe, contract
+from data2vec_contracts.instrument import call_observers
 
 from . import _pipelines as P
 
@@ -37,7 +36,7 @@ def test_the_first_call_is_probed_once_per_block(text: nn.Module) -> None:
         "tests.probes._pipelines.sentence_embedding",  # their own first real calls, after the outer probe
         "data2vec_contracts.masked_mean_pool",
     }
-    assert _decorator._call_observers == []
+    assert call_observers() == []
     counted_embedding(text, **batch)
     assert len(calls) == probed.calls + 3  # outside any block: no probe
     with auto_probe() as again:
@@ -48,7 +47,7 @@ def test_the_first_call_is_probed_once_per_block(text: nn.Module) -> None:
 def test_a_violation_is_raised_from_the_first_call(text: nn.Module) -> None:
     with auto_probe(), pytest.raises(BatchIndependenceError, match="example 0 alone differs"):
         P.centred_embedding_over_batch(text, **P.text_batch([5, 7]))
-    assert _decorator._call_observers == []
+    assert call_observers() == []
 
 
 def test_tolerances_and_properties_reach_the_probes(text: nn.Module) -> None:
@@ -65,6 +64,6 @@ def test_tolerances_and_properties_reach_the_probes(text: nn.Module) -> None:
 def test_nested_blocks_share_the_observer_and_remove_it_last(text: nn.Module) -> None:
     with auto_probe():
         with auto_probe():
-            assert len(_decorator._call_observers) == 1
-        assert len(_decorator._call_observers) == 1
-    assert _decorator._call_observers == []
+            assert len(call_observers()) == 1
+        assert len(call_observers()) == 1
+    assert call_observers() == []

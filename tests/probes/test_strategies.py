@@ -7,8 +7,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from torch import nn
 
-from data2vec_contracts import num_frames, num_tokens
-from data2vec_contracts._probe import probe
+from data2vec_contracts import num_frames, num_tokens, probe
 from data2vec_contracts.contracts import receptive_field
 from data2vec_contracts.strategies import audio_batches, image_batches, text_batches
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from torch import nn
 
-from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._errors import ShapeContractError
-from data2vec_contracts._probe import probe
-from data2vec_contracts._probe_result import (
+from data2vec_contracts import (
     BatchIndependenceError,
     DistinctSizesError,
     PaddingInvarianceError,
     ProbeViolation,
+    ShapeContractError,
+    probe,
 )
+from data2vec_contracts.instrument import contract_of
 from tests._models import TRANSFORMERS_5
 
 from . import _pipelines as P

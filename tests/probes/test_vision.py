@@ -10,9 +10,8 @@ import torch
 from torch import nn
 
 import data2vec_contracts as dc
-from data2vec_contracts._decorator import contract_of
-from data2vec_contracts._probe import probe
-from data2vec_contracts._probe_result import DistinctSizesError, GridConsistencyError
+from data2vec_contracts import DistinctSizesError, GridConsistencyError, probe
+from data2vec_contracts.instrument import contract_of
 
 from . import _pipelines as P
 

@@ -118,14 +118,15 @@ def test_audio_proof_with_the_default_adapter() -> None:
     assert result.ok
     assert [(a.field, a.axis, a.contract, a.status) for a in result.axes] == [
         ("last_hidden_state", 0, "B", "proved"),
-        ("last_hidden_state", 1, "Ta = (T + 2 - 3)//2 + 1, 3 times", "proved"),
+        ("last_hidden_state", 1, "Ta = (T - 1)//8 + 1", "proved"),
         ("last_hidden_state", 2, "Dp = 24 (config.output_hidden_size)", "proved"),
         ("extract_features", 0, "B", "proved"),
         ("extract_features", 1, "T = (S - 29)//16 + 1", "proved"),
         ("extract_features", 2, "F = 16 (config.conv_dim[-1])", "proved"),
     ]
     assert result.axes[1].found == "((S - 5)//8 - 3)//16 + 1"  # torch.export merged the three adapter layers
-    assert result.axes[1].method.startswith("exhaustive, all ")
+    # one expression per derived length: its sympy form is the contract's, so the periodicity argument applies
+    assert result.axes[1].method == "quasi-polynomial identity, 512 points cover every period"
 
 
 def test_adapter_with_a_wide_kernel_is_guarded_by_the_contract() -> None:
@@ -156,17 +157,18 @@ def test_vision_proof(vision_proof: ProofResult) -> None:
     assert vision_proof.of("specialisation") == []
 
 
-def test_segmentation_is_specialised_to_the_config_image_size() -> None:
+def test_segmentation_is_limited_to_the_patch_grid_of_the_config_image_size() -> None:
+    """transformers runs every size that floors to the 4x4 patch grid of image_size=32 (H, W in 32..39), so the proof
+    covers exactly those; the contract's guard says why (torch.export alone would accept any size)."""
     dims = {"B": (2, 4), "H": (8, 64), "W": (8, 64)}
     result = prove("ForSemanticSegmentation", tiny_config("vision"), dims)  # out_indices need 2 layers
     assert result.ok
-    assert result.proven == {"B": (2, 4), "H": (32, 32), "W": (32, 32)}
-    assert result.of("specialisation") == [
-        "H == W == 32 (config.image_size): the segmentation head reshapes tokens with config.image_size // "
-        "patch_size, so only 32x32 inputs are valid; other sizes fail or, when the patch count matches, give a "
-        "scrambled layout. Resize the image to config.image_size."
-    ]
-    assert [a.found for a in result.axes] == ["B", "2", "16", "16"]
+    assert result.proven == {"B": (2, 4), "H": (32, 39), "W": (32, 39)}
+    assert result.of("specialisation") == []
+    grid = "H//8 == 4 and W//8 == 4 (the patch grid of config.image_size=32): the segmentation head reshapes tokens"
+    assert [text.split(": ", 1)[0] for text in result.of("guard")] == ["H >= 32", "W >= 32"]
+    assert all(text.split(": ", 1)[1].startswith(grid) for text in result.of("guard"))
+    assert [a.found for a in result.axes] == ["B", "2", "16", "4*((H//8)*(W//8)//4)"]
 
 
 @pytest.mark.parametrize("samples", [45, 46, 60, 61, 77, 1000, 4321, 16000])

@@ -11,7 +11,7 @@ from transformers import Data2VecAudioModel
 
 import data2vec_contracts
 from data2vec_contracts import ShapeContractError, probe
-from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.instrument import contract_of
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 LENGTHS = [1000, 600, 333]

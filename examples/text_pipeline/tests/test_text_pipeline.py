@@ -10,7 +10,7 @@ from torch import Tensor
 from transformers import Data2VecTextModel
 
 from data2vec_contracts import PaddingInvarianceError, ShapeContractError, contract, probe
-from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.instrument import contract_of
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 SENTENCES = [[5, 17, 42, 8, 2], [9, 33, 2], [3, 4, 5, 6, 7, 8, 2]]

@@ -11,7 +11,7 @@ from vision_pipeline import SegmentationHead, patch_feature_map, patches_to_grid
 
 import data2vec_contracts
 from data2vec_contracts import GridConsistencyError, ShapeContractError, contract, probe
-from data2vec_contracts._decorator import contract_of
+from data2vec_contracts.instrument import contract_of
 from data2vec_contracts.plugin import ShapeContractRecorder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ._errors import ShapeContractError
+from ..checker import ShapeContractError
 
 __all__ = [
     "PROPERTIES",

@@ -5,24 +5,33 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-__all__ = ["Violation", "describe_value", "render"]
+__all__ = ["Problem", "Violation", "describe_value", "render"]
 
 _MAX_ITEMS = 6
 
 
+class Problem(str, Enum):
+    """What broke. ``PROPERTY`` is a probe's finding: ``expected`` names the property, ``actual`` what the probe saw."""
+
+    DIMENSION = "dimension"
+    RANK = "rank"
+    DTYPE = "dtype"
+    TYPE = "type"
+    LENGTH = "length"
+    CONSTRAINT = "constraint"
+    PROPERTY = "property"
+
+
 @dataclass(frozen=True)
 class Violation:
-    """The facts of one contract violation; :func:`render` turns them into the message.
-
-    ``problem`` is one of: ``dimension``, ``rank``, ``dtype``, ``type``, ``length``, ``constraint``,
-    ``property`` (a probe: ``expected`` names the property, ``actual`` says what the probe saw).
-    """
+    """The facts of one contract violation; :func:`render` turns them into the message."""
 
     function: str
     field: str
-    problem: str
+    problem: Problem
     expected: str
     actual: str
     contract: str | None = None
@@ -32,6 +41,10 @@ class Violation:
     declared: str | None = None
     bindings: Mapping[str, tuple[Any, str]] = dataclasses.field(default_factory=dict)
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.problem, Problem):
+            object.__setattr__(self, "problem", Problem(self.problem))
 
 
 def describe_value(value: object, _depth: int = 0) -> str:
@@ -62,13 +75,13 @@ def describe_value(value: object, _depth: int = 0) -> str:
 
 
 def _headline(v: Violation) -> str:
-    if v.problem == "dimension":
+    if v.problem is Problem.DIMENSION:
         return f"Shape contract violated: dimension {v.dimension} of {v.field}."
-    if v.problem == "constraint":
+    if v.problem is Problem.CONSTRAINT:
         return f"Shape contract violated: {v.field} breaks a constraint on {v.dimension}."
-    if v.problem == "property":
+    if v.problem is Problem.PROPERTY:
         return f"Shape contract violated: {v.expected} of {v.field}."
-    return f"Shape contract violated: {v.problem} of {v.field}."
+    return f"Shape contract violated: {v.problem.value} of {v.field}."
 
 
 _FIELD_WORDS = ("argument", "output", "return", "the ")
@@ -89,10 +102,10 @@ def render(v: Violation) -> str:
         lines.append(f"      Contract: {v.contract}")
     if v.value is not None:
         lines.append(f"      Actual value: {v.value}")
-    if v.problem == "property":
+    if v.problem is Problem.PROPERTY:
         lines.append(f"      {v.expected[0].upper()}{v.expected[1:]}: {v.actual}")
     else:
-        label = f"Dimension {v.dimension}" if v.problem == "dimension" else v.problem.capitalize()
+        label = f"Dimension {v.dimension}" if v.problem is Problem.DIMENSION else v.problem.value.capitalize()
         lines.append(f"      {label}: expected {v.expected}, actual {v.actual}")
     if v.bound_by:
         verb = "were" if "," in (v.dimension or "") else "was"

@@ -9,10 +9,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _decorator
-from ._decorator import ContractFunction
-from ._probe import Tolerance, probe_plan, probing
-from ._probe_result import ProbeResult
+from ..checker import FunctionContract
+from ..instrument import add_call_observer, remove_call_observer
+from ._probe import probe_plan
+from ._result import ProbeResult
+from ._run import Tolerance, probing
 
 __all__ = ["AutoProbe", "auto_probe"]
 
@@ -25,7 +26,14 @@ class AutoProbe:
     rtol: Tolerance = None
     properties: tuple[str, ...] | None = None
     results: dict[str, ProbeResult] = field(default_factory=dict)
-    _seen: set[int] = field(default_factory=set, repr=False)
+    seen: set[int] = field(default_factory=set, repr=False)
+
+    def first_call(self, declared: FunctionContract) -> bool:
+        """True the first time a function is met in this block (and it is remembered)."""
+        if id(declared) in self.seen:
+            return False
+        self.seen.add(id(declared))
+        return True
 
 
 _session: ContextVar[AutoProbe | None] = ContextVar("data2vec_contracts_auto_probe", default=None)
@@ -33,14 +41,13 @@ _lock = threading.Lock()
 _depth = 0
 
 
-def _observe(plan: ContractFunction, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _observe(declared: FunctionContract, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     __tracebackhide__ = True
     session = _session.get()
-    if session is None or probing() or id(plan) in session._seen:
+    if session is None or probing() or not session.first_call(declared):
         return
-    session._seen.add(id(plan))
-    session.results[plan.name] = probe_plan(
-        plan, args, kwargs, atol=session.atol, rtol=session.rtol, properties=session.properties
+    session.results[declared.name] = probe_plan(
+        declared, args, kwargs, atol=session.atol, rtol=session.rtol, properties=session.properties
     )
 
 
@@ -60,8 +67,8 @@ def auto_probe(
     session = AutoProbe(atol, rtol, tuple(properties) if properties is not None else None)
     token = _session.set(session)
     with _lock:
-        if _depth == 0 and _observe not in _decorator._call_observers:
-            _decorator._call_observers.append(_observe)
+        if _depth == 0:
+            add_call_observer(_observe)
         _depth += 1
     try:
         yield session
@@ -69,5 +76,5 @@ def auto_probe(
         _session.reset(token)
         with _lock:
             _depth -= 1
-            if _depth == 0 and _observe in _decorator._call_observers:
-                _decorator._call_observers.remove(_observe)
+            if _depth == 0:
+                remove_call_observer(_observe)

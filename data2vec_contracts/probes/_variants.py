@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._spec import NAMED, SeqSpec, Spec, TensorSpec, TupleSpec
+from ..checker import DimKind, SeqSpec, Spec, TensorSpec, TupleSpec
 
 __all__ = [
     "Inputs",
@@ -48,7 +48,7 @@ def named_axes(spec: TensorSpec, ndim: int) -> dict[str, int]:
             return axes
         placed = [(i, dims[i]) for i in range(var)] + [(ndim - after + k, dims[var + 1 + k]) for k in range(after)]
     for axis, d in placed:
-        if d.kind == NAMED and not d.broadcast:
+        if d.kind is DimKind.NAMED and not d.broadcast:
             axes.setdefault(d.name, axis)
     return axes
 

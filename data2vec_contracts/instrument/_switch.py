@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["ENV_VAR", "active", "disabled", "env_enabled", "pinned", "pinned_dims"]
+__all__ = ["ENV_VAR", "active", "disabled", "env_enabled", "pinned", "pinned_dims", "unpinned"]
 
 ENV_VAR = "DATA2VEC_CONTRACTS"
 _OFF = {"0", "false", "no", "off"}
@@ -47,11 +47,21 @@ def pinned_dims(dims: Mapping[str, int]) -> Iterator[None]:
     for name, value in dims.items():
         good_name = isinstance(name, str) and name.isidentifier()
         if not good_name or isinstance(value, bool) or not isinstance(value, int):
-            from ._errors import ContractDefinitionError
+            from ..checker import ContractDefinitionError
 
             raise ContractDefinitionError(f"pinned dimension {name!r}={value!r}: names are identifiers, values ints")
     outer = _pinned.get()
     token = _pinned.set({**(outer or {}), **dims})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+@contextmanager
+def unpinned() -> Iterator[None]:
+    """No pinned dimensions inside the block (a probe varies the sizes a test pinned)."""
+    token = _pinned.set(None)
     try:
         yield
     finally:

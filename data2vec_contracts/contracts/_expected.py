@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, NamedTuple
 
 import torch
 
-from ._checking import Scope
-from .contracts import CONTRACTS, ModelContract, contract_for
-from .contracts._lengths import image_side
-from .contracts._model import EMPTY, NONE, OBJECT, TENSOR, Call, shape_of, symbols_of
+from ..checker import Scope
+from ._lengths import image_sides
+from ._plan import ModelContract, OutKind, shape_of, symbols_of
+from ._registry import CONTRACTS, contract_for
 
 __all__ = ["ExpectedField", "expected_shapes"]
 
@@ -79,24 +80,26 @@ def expected_shapes(
     args: dict[str, Any] = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
     if labels:
         args["labels"] = args["start_positions"] = args["end_positions"] = True
+    training = bool(model.training) if model is not None else False
+    view = contract.view(config, args, training, model)
     if add_pooling_layer is not None:
-        args["_pooler"] = add_pooling_layer
-    call = Call(model, config, args, bool(model.training) if model is not None else False)
-    scope: Scope = contract.new_scope(call)
+        view = dataclasses.replace(view, pooled=add_pooling_layer)
+    plan = contract.compile(view)
+    scope: Scope = plan.new_scope()
     sizes = _sizes(contract, config, batch, seq_len, num_choices, samples, height, width)
     for name, value in sizes.items():
         scope.bind(name, value, f"expected_shapes({_ARG[name]}={value})")
-    scope.check_constraints(contract.constraints(call))
+    scope.check_constraints(plan.constraints)
     result: dict[str, ExpectedField] = {}
-    for name, out in contract.outputs(call).items():
-        if out.kind == NONE:
+    for name, out in plan.outputs:
+        if out.kind is OutKind.NONE:
             continue
-        if out.kind == TENSOR:
+        if out.kind is OutKind.TENSOR:
             assert out.spec is not None
             result[name] = ExpectedField(shape_of(out.spec, scope), symbols_of(out.spec))
-        elif out.kind == EMPTY:
+        elif out.kind is OutKind.EMPTY:
             result[name] = ExpectedField((), ())
-        elif out.kind == OBJECT:
+        elif out.kind is OutKind.OBJECT:
             result[name] = ExpectedField(None, None)
         else:
             n = out.length if out.length >= 0 else out.max_length
@@ -129,7 +132,7 @@ def _sizes(contract: ModelContract, config: Any, batch: int, seq_len: int | None
     elif contract.modality == "audio":
         sizes["S"] = _positive("samples", samples)
     else:
-        image = image_side(config)
-        sizes["H"] = _positive("height", height if height is not None else image)
-        sizes["W"] = _positive("width", width if width is not None else image)
+        image_h, image_w = image_sides(config)
+        sizes["H"] = _positive("height", height if height is not None else image_h)
+        sizes["W"] = _positive("width", width if width is not None else image_w)
     return sizes

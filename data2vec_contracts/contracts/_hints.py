@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._messages import Violation
+from ..checker import Problem, Violation
 
 __all__ = ["HINTS", "hint_for"]
 
@@ -48,9 +48,9 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
     """A hint for the violation if a known Data2Vec mistake fits its facts, else ``None``."""
     field = v.field.lower()
     empty = v.actual in {"()", "None", "0"} or v.actual.startswith("(None")
-    if v.problem in ("type", "length") and "attention" in field and empty:
+    if v.problem in (Problem.TYPE, Problem.LENGTH) and "attention" in field and empty:
         return HINTS["sdpa"]
-    if v.problem != "dimension":
+    if v.problem is not Problem.DIMENSION:
         return None
     try:
         expected = int(v.expected.split(" ", 1)[0])

@@ -1,0 +1,197 @@
+"""Check values against specs in one scope, exhaustively: every tensor, every element of every container."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from ._messages import Problem, describe_value
+from ._scope import Pending, Scope
+from ._specs import (
+    Dim,
+    DimKind,
+    MappingSpec,
+    OtherSpec,
+    SeqSpec,
+    Spec,
+    TensorSpec,
+    TupleSpec,
+    UnionSpec,
+)
+
+__all__ = ["check_tensor", "check_value", "dtype_name"]
+
+_NAMED, _FIXED, _EXPR, _VARIADIC = DimKind.NAMED, DimKind.FIXED, DimKind.EXPR, DimKind.VARIADIC
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).rsplit(".", 1)[-1]
+    return name
+
+
+def _check_dim(scope: Scope, d: Dim, size: int, field: str, axis: int, spec: TensorSpec, value: object) -> None:
+    __tracebackhide__ = True
+    kind = d.kind
+    if kind is _NAMED:
+        values = scope.values
+        name = d.name
+        bound = values.get(name)
+        if bound is None:
+            bound = scope.derive(name)
+            if bound is None:
+                if not (d.broadcast and size == 1):
+                    values[name] = size
+                    scope.sources[name] = (field, axis)
+                return
+        if bound != size and not (d.broadcast and size == 1):
+            scope.fail_dimension(field, name, str(bound), size, scope.source_text(name), spec.label, value)
+    elif kind is _FIXED:
+        if size != d.size and not (d.broadcast and size == 1):
+            scope.fail_dimension(
+                field, f"axis {axis}", str(d.size), size, "the contract (a fixed size)", spec.label, value
+            )
+    elif kind is _EXPR:
+        scope.check_expr(Pending(d, size, field, value, spec.label), final=False)
+
+
+def _check_variadic(scope: Scope, d: Dim, sizes: tuple[int, ...], field: str, spec: TensorSpec, value: object) -> None:
+    __tracebackhide__ = True
+    if d.kind is not _VARIADIC:
+        return
+    bound = scope.values.get(d.name)
+    if bound is None:
+        scope.values[d.name] = sizes
+        scope.sources[d.name] = (field, "group")
+        return
+    ok = len(bound) == len(sizes) and all(b == s or (d.broadcast and (s == 1 or b == 1)) for b, s in zip(bound, sizes))
+    if not ok:
+        scope.fail_dimension(field, f"*{d.name}", str(bound), sizes, scope.source_text(d.name), spec.label, value)  # type: ignore[arg-type]
+
+
+def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None:
+    """Check one tensor against its spec, binding its named dimensions in ``scope``."""
+    __tracebackhide__ = True
+    if not isinstance(value, spec.array_type):
+        if value is None and spec.optional:
+            return
+        scope.fail(field, Problem.TYPE, f"a {spec.array_type.__name__}", describe_value(value), contract=spec.label)
+    value = typing.cast(torch.Tensor, value)
+    dtypes = spec.dtypes
+    if dtypes is not None and dtype_name(value.dtype) not in dtypes:
+        scope.fail(
+            field, Problem.DTYPE, _dtype_family(spec), dtype_name(value.dtype), contract=spec.label, value=value,
+            has_value=True,
+        )
+    shape = value.shape
+    dims = spec.dims
+    rank = len(shape)
+    var = spec.variadic
+    if var < 0:
+        if rank != len(dims):
+            scope.fail(
+                field, Problem.RANK, f"{len(dims)} dims ({' '.join(d.text() for d in dims) or 'a scalar'})",
+                f"{rank} dims {tuple(shape)}", contract=spec.label, value=value, has_value=True,
+            )
+        for axis, d in spec.checks:
+            _check_dim(scope, d, shape[axis], field, axis, spec, value)
+        return
+    fixed = len(dims) - 1
+    if rank < fixed:
+        scope.fail(
+            field, Problem.RANK, f"at least {fixed} dims ({' '.join(d.text() for d in dims)})",
+            f"{rank} dims {tuple(shape)}", contract=spec.label, value=value, has_value=True,
+        )
+    for axis, d in spec.checks:
+        if axis >= 0:
+            _check_dim(scope, d, shape[axis], field, axis, spec, value)
+    after = fixed - var
+    _check_variadic(scope, dims[var], tuple(shape[var : rank - after]), field, spec, value)
+    for axis, d in spec.checks:
+        if axis < 0:
+            _check_dim(scope, d, shape[rank + axis], field, rank + axis, spec, value)
+
+
+def _dtype_family(spec: TensorSpec) -> str:
+    head = spec.label.split("[", 1)[0]
+    return f"{head} ({', '.join(sorted(spec.dtypes or ()))})" if len(spec.dtypes or ()) <= 4 else head
+
+
+def _is_bearable(value: Any, hint: Any) -> bool:
+    from beartype.door import is_bearable
+
+    return bool(is_bearable(value, hint))
+
+
+def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
+    """Check any spec; containers are checked element by element, every element."""
+    __tracebackhide__ = True
+    kind = type(spec)
+    if kind is TensorSpec:
+        check_tensor(scope, spec, value, field)  # type: ignore[arg-type]
+        return
+    if value is None and spec.optional:
+        return
+    if kind is TupleSpec:
+        assert isinstance(spec, TupleSpec)
+        if not isinstance(value, tuple) or len(value) != len(spec.items):
+            scope.fail(field, Problem.TYPE, f"a tuple of {len(spec.items)}", describe_value(value), contract=spec.label)
+        for i, (item_spec, item) in enumerate(zip(spec.items, value)):
+            check_value(scope, item_spec, item, f"{field}[{i}]")
+        return
+    if kind is SeqSpec:
+        assert isinstance(spec, SeqSpec)
+        ok = isinstance(value, spec.container) if spec.container is not object else isinstance(value, (list, tuple))
+        if not ok:
+            scope.fail(field, Problem.TYPE, f"a {spec.label}", describe_value(value), contract=spec.label)
+        for i, item in enumerate(value):
+            check_value(scope, spec.item, item, f"{field}[{i}]")
+        return
+    if kind is MappingSpec:
+        assert isinstance(spec, MappingSpec)
+        if not isinstance(value, spec.container):
+            scope.fail(field, Problem.TYPE, f"a {spec.label}", describe_value(value), contract=spec.label)
+        value = typing.cast(Mapping[Any, Any], value)
+        check_keys = spec.key is not Any and spec.key is not typing.Any
+        for key, item in value.items():
+            if check_keys and not _is_bearable(key, spec.key):
+                scope.fail(f"{field} key {key!r}", Problem.TYPE, str(spec.key.__name__ if isinstance(spec.key, type)
+                           else spec.key), describe_value(key), contract=spec.label)
+            check_value(scope, spec.value, item, f"{field}[{key!r}]")
+        return
+    if kind is UnionSpec:
+        assert isinstance(spec, UnionSpec)
+        _check_union(scope, spec, value, field)
+        return
+    assert isinstance(spec, OtherSpec)
+    if not _is_bearable(value, spec.hint):
+        scope.fail(field, Problem.TYPE, spec.label, describe_value(value), contract=spec.label)
+
+
+def _check_union(scope: Scope, spec: UnionSpec, value: Any, field: str) -> None:
+    """The first option that matches wins, with its bindings; the bindings of options that failed are rolled back.
+
+    When no option matches and exactly one option has the value's type (a tensor for an array option), that option's
+    own error is the message (it says which dimension broke); otherwise the type error lists the options.
+    """
+    __tracebackhide__ = True
+    from ._errors import ShapeContractError
+
+    typed: list[ShapeContractError] = []
+    for option in spec.options:
+        state = scope.snapshot()
+        try:
+            check_value(scope, option, value, field)
+            return
+        except ShapeContractError as error:
+            scope.restore(state)
+            if error.violation is None or error.violation.problem is not Problem.TYPE or error.violation.field != field:
+                typed.append(error)
+    if len(typed) == 1:
+        raise typed[0]
+    scope.fail(field, Problem.TYPE, spec.label, describe_value(value), contract=spec.label)

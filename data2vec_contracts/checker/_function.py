@@ -1,0 +1,280 @@
+"""The contract of one annotated function, compiled once into an immutable plan and checked per call.
+
+:class:`FunctionContract` is the declaration (``dims=``, ``where=``, ``masks=``), validated when it is made: a bad
+dimension source, a malformed or cyclic relation fails there. Its :attr:`~FunctionContract.plan` (the argument and
+return specs, the rules) is compiled from the annotations once, at declaration or, for forward references, at the
+first call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import operator
+import os
+import threading
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from ._check import check_value
+from ._errors import ContractDefinitionError
+from ._expr import parse_expr
+from ._messages import Problem
+from ._scope import HintProvider, Rule, Scope, check_acyclic
+from ._specs import Spec, parse_hint
+
+__all__ = ["DimSource", "FunctionContract", "FunctionPlan", "Param", "declared_at", "resolve_path"]
+
+DimSource = int | str | Callable[[Mapping[str, Any]], int]
+PINNED = "pinned for this test (shape_contracts marker / pinned_dims)"
+_MISSING: Any = object()
+
+
+def declared_at(fn: Callable[..., Any]) -> str:
+    """``path:line`` of the user's own function, through any wrapper (``jaxtyped``, ``beartype``) that set
+    ``__wrapped__``."""
+    inner = inspect.unwrap(fn) if callable(fn) else fn
+    code = getattr(inner, "__code__", None)
+    if code is None:
+        return getattr(fn, "__qualname__", repr(fn))
+    path = code.co_filename
+    try:
+        rel = os.path.relpath(path)
+        path = rel if not rel.startswith("..") else path
+    except ValueError:
+        pass
+    return f"{path}:{code.co_firstlineno}"
+
+
+def resolve_path(path: str, arguments: Mapping[str, Any]) -> Any:
+    """``"model.config.hidden_size"`` read from the call's arguments (mapping keys or attributes)."""
+    head, *rest = path.split(".")
+    obj = arguments[head]
+    for attr in rest:
+        obj = obj[attr] if isinstance(obj, Mapping) else getattr(obj, attr)
+    return obj
+
+
+@dataclass(frozen=True)
+class Param:
+    """One annotated parameter: its name, its position (``-1``: keyword-only) and its spec."""
+
+    name: str
+    position: int
+    spec: Spec
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    """What a call of the function is checked against: prebuilt specs, the rules and the dimension sources."""
+
+    name: str
+    declared: str
+    signature: inspect.Signature
+    params: tuple[Param, ...]
+    returns: Spec | None
+    rules: Mapping[str, Rule]
+    dims: Mapping[str, DimSource]
+    masks: Mapping[str, str]
+    hints: HintProvider | None
+
+    # -- checking ---------------------------------------------------------------------------------
+    def arguments(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def new_scope(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], pins: Mapping[str, int] | None = None
+    ) -> Scope:
+        """A scope with the pinned dimensions and every ``dims=`` source bound."""
+        __tracebackhide__ = True
+        scope = Scope(self.name, self.declared, self.rules, hints=self.hints)
+        if pins:
+            for dim, value in pins.items():
+                scope.bind(dim, value, PINNED)
+        if self.dims:
+            arguments: dict[str, Any] | None = None
+            for dim, source in self.dims.items():
+                if isinstance(source, int):
+                    value, where = source, f"dims= of the contract ({dim}={source})"
+                else:
+                    if arguments is None:
+                        arguments = self.arguments(args, kwargs)
+                    label = source if isinstance(source, str) else getattr(source, "__name__", "callable")
+                    where = f"dims= of the contract ({label})" if not isinstance(source, str) else (
+                        source if "." in source else f"argument {source}"
+                    )
+                    try:  # a source that cannot be read from these arguments is their fault, not ours
+                        read = resolve_path(source, arguments) if isinstance(source, str) else source(arguments)
+                        value = operator.index(read)
+                    except Exception as exc:
+                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", f"{type(exc).__name__}: {exc}")
+                    if value < 0:
+                        self._unreadable(args, kwargs, f"dims[{dim!r}] = {label}", str(value))
+                if dim in scope.values and scope.values[dim] != value:
+                    scope.fail(
+                        where, Problem.DIMENSION, str(scope.values[dim]), str(value), dimension=dim,
+                        bound_by=scope.source_text(dim),
+                    )
+                scope.bind(dim, int(value), where)
+        return scope
+
+    def bind_static_dims(self, scope: Scope, arguments: Mapping[str, Any]) -> None:
+        """Bind the ``dims=`` sources that the given (non-tensor) arguments determine; others stay unbound."""
+        for dim, source in self.dims.items():
+            try:
+                if isinstance(source, int):
+                    scope.bind(dim, source, f"dims= of the contract ({dim}={source})")
+                elif isinstance(source, str):
+                    scope.bind(dim, int(resolve_path(source, arguments)), source)
+                else:
+                    scope.bind(dim, int(source(arguments)), f"dims= of the contract ({source.__name__})")
+            except (KeyError, AttributeError, TypeError):
+                continue  # needs an argument not given yet (a tensor): bound at run time
+
+    def _unreadable(self, args: tuple[Any, ...], kwargs: Mapping[str, Any], field: str, actual: str) -> NoReturn:
+        """A dims= source gave no size: report a bad argument if there is one (it explains best), else the source."""
+        __tracebackhide__ = True
+        scope = Scope(self.name, self.declared, None, hints=self.hints)
+        for p in self.params:
+            value = args[p.position] if 0 <= p.position < len(args) else kwargs.get(p.name, _MISSING)
+            if value is not _MISSING:
+                check_value(scope, p.spec, value, f"argument {p.name}")
+        actual = (actual.splitlines() or [""])[0]
+        scope.fail(field, Problem.TYPE, "a size (an int >= 0)", actual if len(actual) <= 100 else actual[:97] + "...")
+
+    def check_args(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], pins: Mapping[str, int] | None = None
+    ) -> Scope:
+        __tracebackhide__ = True
+        if self.dims or pins:
+            scope = self.new_scope(args, kwargs, pins)
+        else:
+            scope = Scope(self.name, self.declared, self.rules, hints=self.hints)
+        nargs = len(args)
+        for p in self.params:
+            position = p.position
+            if 0 <= position < nargs:
+                value = args[position]
+            else:
+                value = kwargs.get(p.name, _MISSING)
+                if value is _MISSING:
+                    continue
+            check_value(scope, p.spec, value, f"argument {p.name}")
+        if scope.pending or self.rules:
+            scope.settle(final=False)
+        return scope
+
+    def check_return(self, scope: Scope, out: Any) -> None:
+        __tracebackhide__ = True
+        if self.returns is not None:
+            check_value(scope, self.returns, out, "return value")
+        if scope.pending or self.rules:
+            scope.settle(final=True)
+
+
+class FunctionContract:
+    """A function's declared contract; :attr:`plan` is compiled from its annotations once."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        dims: Mapping[str, DimSource] | None = None,
+        where: Mapping[str, str] | None = None,
+        masks: Mapping[str, str] | None = None,
+        name: str | None = None,
+        hints: HintProvider | None = None,
+        batch_coupled: bool = False,
+    ) -> None:
+        self.fn = fn
+        self.name = name or f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+        self.declared = declared_at(fn)
+        self.signature = inspect.signature(fn)
+        self.dims: Mapping[str, DimSource] = dict(dims or {})
+        self.masks: Mapping[str, str] = dict(masks or {})
+        self.batch_coupled = bool(batch_coupled)
+        self.hints = hints
+        self.rules: Mapping[str, Rule] = self._rules(where or {})
+        self._validate_dims()
+        self._validate_masks()
+        self._plan: FunctionPlan | None = None
+        self._lock = threading.Lock()
+        with contextlib.suppress(NameError):  # a forward reference: compiled at the first call
+            self._plan = self._compile()
+
+    @property
+    def plan(self) -> FunctionPlan:
+        plan = self._plan
+        if plan is None:
+            with self._lock:
+                plan = self._plan
+                if plan is None:
+                    plan = self._plan = self._compile()
+        return plan
+
+    # -- declaration ------------------------------------------------------------------------------
+    def _rules(self, where: Mapping[str, str]) -> dict[str, Rule]:
+        if not isinstance(where, Mapping):
+            raise ContractDefinitionError(f"{self.name}: where= must be a mapping of dimension names to expressions")
+        rules = {}
+        for target, text in where.items():
+            if not isinstance(target, str) or not target.isidentifier():
+                raise ContractDefinitionError(f"{self.name}: where= keys must be dimension names, got {target!r}")
+            if not isinstance(text, str):
+                raise ContractDefinitionError(f"{self.name}: where[{target!r}] must be an expression string")
+            expr = parse_expr(text)
+            if target in expr.names:
+                raise ContractDefinitionError(f"{self.name}: where[{target!r}] = {text!r} refers to itself")
+            rules[target] = Rule(target, expr, "where= of the contract")
+        check_acyclic(rules, self.name)
+        return rules
+
+    def _validate_dims(self) -> None:
+        if not isinstance(self.dims, Mapping):
+            raise ContractDefinitionError(f"{self.name}: dims= must be a mapping of dimension names to sources")
+        params = self.signature.parameters
+        for dim, source in self.dims.items():
+            if not isinstance(dim, str) or not dim.isidentifier():
+                raise ContractDefinitionError(f"{self.name}: dims= keys must be dimension names, got {dim!r}")
+            if isinstance(source, bool) or (not isinstance(source, (int, str)) and not callable(source)):
+                raise ContractDefinitionError(
+                    f"{self.name}: dims[{dim!r}] must be an int, an argument path such as "
+                    f"'model.config.hidden_size', or a callable; got {source!r}"
+                )
+            if isinstance(source, int) and source < 0:
+                raise ContractDefinitionError(f"{self.name}: dims[{dim!r}] = {source} is negative")
+            if isinstance(source, str) and source.split(".")[0] not in params:
+                raise ContractDefinitionError(
+                    f"{self.name}: dims[{dim!r}] = {source!r} names no argument of "
+                    f"{getattr(self.fn, '__qualname__', self.name)} (arguments: {', '.join(params)})"
+                )
+
+    def _validate_masks(self) -> None:
+        if not isinstance(self.masks, Mapping):
+            raise ContractDefinitionError(f"{self.name}: masks= must map mask arguments to the dimension they cover")
+        for arg, dim in self.masks.items():
+            if not isinstance(arg, str) or not isinstance(dim, str) or not dim.isidentifier():
+                raise ContractDefinitionError(
+                    f"{self.name}: masks= maps argument names to dimension names, e.g. {{'attention_mask': 'N'}}; "
+                    f"got {arg!r}: {dim!r}"
+                )
+
+    def _compile(self) -> FunctionPlan:
+        hints = typing.get_type_hints(inspect.unwrap(self.fn), include_extras=True)
+        params = []
+        for index, (pname, p) in enumerate(self.signature.parameters.items()):
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or pname not in hints:
+                continue
+            spec = parse_hint(hints[pname])
+            if spec is not None:
+                position = index if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) else -1
+                params.append(Param(pname, position, spec))
+        returns = parse_hint(hints["return"]) if "return" in hints else None
+        return FunctionPlan(
+            self.name, self.declared, self.signature, tuple(params), returns, self.rules, self.dims, self.masks,
+            self.hints,
+        )

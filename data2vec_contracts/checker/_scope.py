@@ -1,0 +1,298 @@
+"""The dimension bindings of one call: where each came from, the derived dimensions (rules) and the constraints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any, NoReturn
+
+from ._errors import ShapeContractError
+from ._expr import Compare, Expr
+from ._messages import Problem, Violation, describe_value, render
+from ._specs import Dim
+
+__all__ = ["Constraint", "HintProvider", "Pending", "Rule", "Scope", "check_acyclic"]
+
+#: Finds a hint for a violation from its facts, the bound values and the scope's context (``None``: no hint fits).
+HintProvider = Callable[[Violation, Mapping[str, Any], Mapping[str, Any] | None], str | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A dimension that follows from others: ``target = expr``, with the config fields behind it (``basis``).
+
+    The one expression gives the value, the formula shown to people and the symbolic form the prover uses. When the
+    target is bound by a tensor before its inputs are known, the rule is checked once they are.
+    """
+
+    target: str
+    expr: Expr
+    basis: str = ""
+
+    @property
+    def deps(self) -> tuple[str, ...]:
+        return self.expr.names
+
+    @property
+    def formula(self) -> str:
+        return self.expr.text()
+
+    def compute(self, values: Mapping[str, Any]) -> int:
+        return int(self.expr.evaluate(values))
+
+    def source(self, values: Mapping[str, Any]) -> str:
+        deps = ", ".join(f"{d}={values[d]}" for d in self.deps)
+        basis = f"; {self.basis}" if self.basis else ""
+        return f"{self.target} = {self.formula} with {deps}{basis}"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Conditions on bound dimensions that a shape alone does not express (``N <= 510``), all of which must hold.
+
+    ``note`` follows the conditions in the message (``N <= 510 (config.max_position_embeddings=514 - ...)``).
+    """
+
+    conditions: tuple[Compare, ...]
+    note: str
+    field: str
+    hint: str | None = None
+    deps: tuple[str, ...] = dataclass_field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        names = tuple(dict.fromkeys(n for c in self.conditions for n in c.names))
+        object.__setattr__(self, "deps", names)
+
+    @property
+    def expected(self) -> str:
+        text = " and ".join(c.text() for c in self.conditions)
+        return f"{text} {self.note}" if self.note else text
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        return all(c.holds(values) for c in self.conditions)
+
+
+def check_acyclic(rules: Mapping[str, Rule], where: str) -> None:
+    """A ``ContractDefinitionError`` naming the cycle if the rules define a dimension through itself."""
+    from ._errors import ContractDefinitionError
+
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2 or name not in rules:
+            return
+        if state.get(name) == 1:
+            cycle = [*path[path.index(name) :], name]
+            raise ContractDefinitionError(
+                f"{where}: the relations define {name} through itself ({' -> '.join(cycle)}); "
+                "state each dimension from others that do not depend on it"
+            )
+        state[name] = 1
+        for dep in rules[name].deps:
+            visit(dep, [*path, name])
+        state[name] = 2
+
+    for target in rules:
+        visit(target, [])
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An expression dimension met before every name in it was bound: checked when they are."""
+
+    dim: Dim  # an expression dimension (``dim.expr`` is set)
+    size: int
+    field: str
+    value: object
+    contract: str | None
+
+
+def _axis_source(src: object) -> str:
+    if isinstance(src, tuple):
+        where, axis = src
+        return f"{where}, axis {axis}"
+    return str(src)
+
+
+class Scope:
+    """The dimension bindings of one call, with where each came from."""
+
+    __slots__ = ("context", "declared", "function", "hints", "pending", "rules", "sources", "values")
+
+    def __init__(
+        self,
+        function: str,
+        declared: str | None = None,
+        rules: Mapping[str, Rule] | None = None,
+        context: Mapping[str, Any] | None = None,
+        hints: HintProvider | None = None,
+        values: Mapping[str, Any] | None = None,
+        sources: Mapping[str, object] | None = None,
+    ) -> None:
+        self.values: dict[str, Any] = dict(values) if values else {}
+        self.sources: dict[str, object] = dict(sources) if sources else {}
+        self.rules = rules or None
+        self.pending: list[Pending] | None = None
+        self.function = function
+        self.declared = declared
+        self.context = context
+        self.hints = hints
+
+    # -- binding -----------------------------------------------------------------------------
+    def bind(self, name: str, value: Any, source: object) -> None:
+        self.values[name] = value
+        self.sources[name] = source
+
+    def source_text(self, name: str) -> str:
+        return _axis_source(self.sources.get(name, "?"))
+
+    def bindings(self) -> dict[str, tuple[Any, str]]:
+        return {k: (v, self.source_text(k)) for k, v in self.values.items()}
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, object], list[Pending] | None]:
+        return dict(self.values), dict(self.sources), None if self.pending is None else list(self.pending)
+
+    def restore(self, state: tuple[dict[str, Any], dict[str, object], list[Pending] | None]) -> None:
+        self.values, self.sources, self.pending = state
+
+    def derive(self, name: str, _seen: frozenset[str] = frozenset()) -> int | None:
+        """Bind ``name`` from its rule if every input of the rule is bound (or derivable)."""
+        rules = self.rules
+        if rules is None:
+            return None
+        rule = rules.get(name)
+        if rule is None or name in _seen:
+            return None
+        values = self.values
+        for dep in rule.deps:
+            if dep not in values and self.derive(dep, _seen | {name}) is None:
+                return None
+        value = rule.compute(values)
+        self.bind(name, value, rule.source(values))
+        return value
+
+    # -- failing -----------------------------------------------------------------------------
+    def fail(
+        self,
+        field: str,
+        problem: Problem,
+        expected: str,
+        actual: str,
+        *,
+        contract: str | None = None,
+        value: object = None,
+        has_value: bool = False,
+        dimension: str | None = None,
+        bound_by: str | None = None,
+        hint: str | None = None,
+    ) -> NoReturn:
+        __tracebackhide__ = True
+        violation = Violation(
+            function=self.function,
+            field=field,
+            problem=problem,
+            expected=expected,
+            actual=actual,
+            contract=contract,
+            value=describe_value(value) if has_value else None,
+            dimension=dimension,
+            bound_by=bound_by,
+            declared=self.declared,
+            bindings=self.bindings(),
+            hint=hint,
+        )
+        if violation.hint is None and self.hints is not None:
+            found = self.hints(violation, self.values, self.context)
+            if found is not None:
+                violation = Violation(**{**violation.__dict__, "hint": found})
+        raise ShapeContractError(render(violation), violation)
+
+    def fail_dimension(
+        self, field: str, dimension: str, expected: str, size: int, bound_by: str, contract: str | None, value: object
+    ) -> NoReturn:
+        __tracebackhide__ = True
+        self.fail(
+            field, Problem.DIMENSION, expected, str(size), contract=contract, value=value, has_value=True,
+            dimension=dimension, bound_by=bound_by,
+        )
+
+    # -- the end of a phase ------------------------------------------------------------------
+    def defer(self, item: Pending) -> None:
+        if self.pending is None:
+            self.pending = []
+        self.pending.append(item)
+
+    def check_expr(self, item: Pending, final: bool) -> None:
+        """Check an expression dimension now if every name in it is bound, else defer it (or, at the end, drop it:
+        a name never bound anywhere cannot be contradicted)."""
+        __tracebackhide__ = True
+        values = self.values
+        dim = item.dim
+        expr = dim.expr
+        assert expr is not None
+        names = expr.names
+        for n in names:
+            if n not in values and self.derive(n) is None:
+                if not final:
+                    self.defer(item)
+                return
+        expected = expr.evaluate(values)
+        if item.size != expected and not (dim.broadcast and item.size == 1):
+            used = ", ".join(f"{n}={values[n]}" for n in names)
+            self.fail_dimension(
+                item.field, dim.name, f"{_int(expected)} (= {dim.name} with {used})", item.size,
+                "; ".join(f"{n}: {self.source_text(n)}" for n in names), item.contract, item.value,
+            )
+
+    def settle(self, final: bool = True) -> None:
+        """Check deferred expressions and every rule whose inputs are now all bound.
+
+        With ``final=False`` (between the arguments and the return value) expressions whose names are still unbound
+        stay deferred.
+        """
+        __tracebackhide__ = True
+        pending, self.pending = self.pending, None
+        if pending:
+            for item in pending:
+                self.check_expr(item, final)
+        rules = self.rules
+        if rules:
+            values = self.values
+            for rule in rules.values():
+                if rule.target in values and all(d in values for d in rule.deps):
+                    expected = rule.compute(values)
+                    actual = values[rule.target]
+                    if expected != actual:
+                        src = self.sources.get(rule.target)
+                        self.fail(
+                            src[0] if isinstance(src, tuple) else self.source_text(rule.target),
+                            Problem.DIMENSION,
+                            f"{expected} (from {rule.source(values)})",
+                            str(actual),
+                            dimension=rule.target,
+                            bound_by=self.source_text(rule.target),
+                        )
+
+    def check_constraints(self, constraints: Iterable[Constraint]) -> None:
+        __tracebackhide__ = True
+        values = self.values
+        for c in constraints:
+            # a derived dimension (audio Tx from S) is bound from its rule first, else it is never checked
+            if all(d in values or self.derive(d) is not None for d in c.deps) and not c.holds(values):
+                actual = ", ".join(f"{d}={values[d]}" for d in c.deps)
+                bound_by: str | None
+                if len(c.deps) == 1:
+                    bound_by = self.source_text(c.deps[0])
+                else:
+                    bound_by = "; ".join(f"{d}: {self.source_text(d)}" for d in c.deps) or None
+                self.fail(
+                    c.field, Problem.CONSTRAINT, c.expected, actual, dimension=", ".join(c.deps) or None,
+                    bound_by=bound_by, hint=c.hint,
+                )
+
+
+def _int(value: Any) -> Any:
+    """``6`` for ``6.0``: a ``/`` expression that divides evenly shows as an int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+

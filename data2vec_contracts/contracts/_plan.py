@@ -1,0 +1,417 @@
+"""A model contract, and the plans it compiles: what one forward call must take and return.
+
+A :class:`ModelContract` states, for one Data2Vec class, the jaxtyping annotation of every input argument, the
+dimensions the config binds, the derived lengths (rules), the constraints, and, for a call seen as a
+:class:`CallView` (flags, which arguments are given, train/eval, the attention implementation), what every output
+field must be. :meth:`ModelContract.compile` turns a contract, a config and a view into an immutable
+:class:`ModelPlan`: prebuilt specs, rules and constraints. The runtime checks, ``expected_shapes``, the static checks
+and the proofs all read plans.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+import torch
+
+from ..checker import PINNED as _PINNED
+from ..checker import (
+    Constraint,
+    DimKind,
+    Problem,
+    Rule,
+    Scope,
+    Spec,
+    TensorSpec,
+    check_tensor,
+    check_value,
+    describe_value,
+    parse_hint,
+    tensor_spec,
+)
+from ._compat import default_attn
+from ._hints import hint_for
+
+__all__ = [
+    "ABSENT",
+    "CallDim",
+    "CallView",
+    "DtypeRule",
+    "Modality",
+    "ModelContract",
+    "ModelPlan",
+    "Out",
+    "OutKind",
+    "normalize",
+    "shape_of",
+    "symbols_of",
+    "tensor",
+]
+
+Modality = Literal["text", "audio", "vision"]
+
+
+class OutKind(Enum):
+    """What an output field holds: ``NONE`` absent/None, ``TENSOR`` a tensor, ``TUPLE`` a sequence of tensors,
+    ``EMPTY`` ``()``, ``OBJECT`` any non-None object (a cache)."""
+
+    NONE = "none"
+    TENSOR = "tensor"
+    TUPLE = "tuple"
+    EMPTY = "empty"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True)
+class Out:
+    """What one output field must be.
+
+    ``TUPLE``: a sequence of ``length`` items (-1: any length from ``min_length`` up to ``max_length``), where the
+    indices in ``present`` (all, when ``None``) hold tensors matching ``spec`` and the others are None.
+    ``optional``: any item of a tuple may also be None (transformers 4.x keeps a None slot for a layer that layerdrop
+    skipped).
+    """
+
+    kind: OutKind
+    spec: TensorSpec | None = None
+    length: int = 0
+    present: frozenset[int] | None = None
+    containers: tuple[type, ...] = (tuple,)
+    why: str = ""
+    max_length: int = 0
+    optional: bool = False
+    min_length: int = 0
+
+
+def tensor(annotation: Any, why: str = "", optional: bool = False) -> Out:
+    """A tensor field; ``annotation`` is a jaxtyping array type built once, at import."""
+    return Out(OutKind.TENSOR, tensor_spec(annotation, optional), why=why)
+
+
+ABSENT = Out(OutKind.NONE)
+
+
+def normalize(value: Any) -> Any:
+    """A hashable summary of an argument value that decides a plan: a tensor by its rank and whether it is boolean."""
+    if isinstance(value, torch.Tensor):
+        return ("tensor", value.ndim, value.dtype == torch.bool)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One forward call as a plan sees it: the config and the facts of the call, never the tensors themselves.
+
+    ``args`` holds the normalized values of the arguments the contract reads (``ModelContract.reads``); ``given``
+    the names of every argument passed and not None. ``pooled``: whether the model has a pooler (``None`` when there
+    is no model: the contract's default).
+    """
+
+    config: Any
+    args: Mapping[str, Any]
+    given_names: frozenset[str]
+    training: bool = False
+    pooled: bool | None = None
+    gradient_checkpointing: bool = False
+    runtime: tuple[Any, ...] = ()  # the values of the contract's runtime config fields
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What the plan depends on besides the config fields fixed at a model's first check."""
+        return (
+            self.given_names, tuple(sorted(self.args.items())), self.training, self.pooled,
+            self.gradient_checkpointing, self.runtime,
+        )
+
+    def given(self, name: str) -> bool:
+        return name in self.given_names
+
+    def flag(self, name: str) -> Any:
+        value = self.args.get(name)
+        return getattr(self.config, name, False) if value is None else value
+
+    @property
+    def attn(self) -> str:
+        return getattr(self.config, "_attn_implementation", None) or default_attn(self.config)
+
+
+@dataclass(frozen=True)
+class DtypeRule:
+    """An input that must have the model's parameter dtype (Data2Vec audio does not cast; 4.x vision neither)."""
+
+    argument: str
+    hint: str  # ``{dtype}`` is the parameter dtype
+
+    def check(self, scope: Scope, value: Any, want: torch.dtype) -> None:
+        __tracebackhide__ = True
+        if isinstance(value, torch.Tensor) and value.dtype != want:
+            need = str(want).replace("torch.", "")
+            scope.fail(
+                f"argument {self.argument}", Problem.DTYPE, f"{need} (the model's parameter dtype)",
+                str(value.dtype).replace("torch.", ""), hint=self.hint.format(dtype=want),
+            )
+
+
+@dataclass(frozen=True)
+class CallDim:
+    """A dimension read from an argument that is not a tensor (the length of a cache), bound on every call."""
+
+    name: str
+    read: Callable[[Mapping[str, Any]], int | None]
+    source: str
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """The compiled contract of one class under one config and one kind of call: checked on every such call."""
+
+    contract: ModelContract
+    function: str
+    declared: str
+    values: Mapping[str, int]
+    sources: Mapping[str, str]
+    rules: Mapping[str, Rule]
+    constraints: tuple[Constraint, ...]
+    inputs: tuple[tuple[str, Spec], ...]
+    outputs: tuple[tuple[str, Out], ...]
+    tuple_fields: tuple[str, ...]
+    first_input: tuple[str, Spec] | None  # required unless given (audio and vision)
+    context: Mapping[str, Any]
+
+    def new_scope(self, pins: Mapping[str, int] | None = None) -> Scope:
+        __tracebackhide__ = True
+        scope = Scope(self.function, self.declared, self.rules, self.context, hint_for, self.values, self.sources)
+        if pins:
+            for dim, value in pins.items():
+                if dim in scope.values and scope.values[dim] != value:
+                    scope.fail(
+                        "the pinned dimensions", Problem.DIMENSION, str(value), str(scope.values[dim]),
+                        dimension=dim, bound_by=scope.source_text(dim),
+                    )
+                scope.bind(dim, value, _PINNED)
+        return scope
+
+    def output(self, name: str) -> Out:
+        for field_name, out in self.outputs:
+            if field_name == name:
+                return out
+        return ABSENT
+
+    def check_inputs(
+        self, args: Mapping[str, Any], dtype: torch.dtype | None = None, pins: Mapping[str, int] | None = None
+    ) -> Scope:
+        """Bind and check every input, then the call dimensions and the constraints; ``dtype``: the parameters'."""
+        __tracebackhide__ = True
+        scope = self.new_scope(pins)
+        for name, spec in self.inputs:
+            value = args.get(name)
+            if value is not None:
+                check_value(scope, spec, value, f"argument {name}")
+        first = self.first_input
+        if first is not None and args.get(first[0]) is None:
+            scope.fail(
+                f"argument {first[0]}", Problem.TYPE, f"a Tensor {first[1].label}", "None", contract=first[1].label
+            )
+        contract = self.contract
+        for call_dim in contract.call_dims:
+            size = call_dim.read(args)
+            if size is not None:
+                scope.bind(call_dim.name, size, call_dim.source)
+        if dtype is not None:
+            for rule in contract.dtype_rules:
+                rule.check(scope, args.get(rule.argument), dtype)
+        scope.check_constraints(self.constraints)
+        scope.settle(final=False)
+        return scope
+
+    def check_outputs(self, scope: Scope, out: Any) -> None:
+        __tracebackhide__ = True
+        if isinstance(out, tuple):
+            present = self.tuple_fields
+            if len(out) != len(present):
+                scope.fail(
+                    "the return_dict=False tuple", Problem.LENGTH, f"{len(present)} items ({', '.join(present)})",
+                    f"{len(out)} items {describe_value(out)}",
+                )
+            expects = dict(self.outputs)
+            for name, value in zip(present, out):
+                _check_field(scope, name, expects.get(name, ABSENT), value)
+        else:
+            for name, expect in self.outputs:
+                _check_field(scope, name, expect, getattr(out, name, None))
+        scope.settle(final=True)
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    """The contract of one Data2Vec class; :meth:`compile` makes its plans."""
+
+    class_name: str
+    modality: Modality
+    fields: tuple[str, ...]
+    inputs: Mapping[str, Any]
+    outputs: Callable[[CallView], dict[str, Out]]
+    config_dims: Callable[[Any], dict[str, tuple[int, str]]]
+    rules: Callable[[CallView], dict[str, Rule]]
+    constraints: Callable[[CallView], list[Constraint]]
+    first_input: str
+    summary: str = ""
+    #: arguments whose values (not only whether they are given) change a plan
+    reads: tuple[str, ...] = ()
+    #: config fields a forward reads on every call (flags); the others are fixed when a model is first checked
+    runtime_config: tuple[str, ...] = ()
+    dtype_rules: tuple[DtypeRule, ...] = ()
+    call_dims: tuple[CallDim, ...] = ()
+    #: fields that keep their place in a return_dict=False tuple even when None
+    tuple_slots: tuple[str, ...] = ()
+    #: fields a return_dict=False tuple leaves out even when set
+    tuple_omits: tuple[str, ...] = ()
+    #: the order of a return_dict=False tuple, when it is not the order of ``fields``
+    tuple_order: tuple[str, ...] = ()
+    input_specs: Mapping[str, Spec] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        specs: dict[str, Spec] = {}
+        for name, annotation in self.inputs.items():
+            spec = parse_hint(annotation)
+            assert spec is not None
+            specs[name] = spec
+        object.__setattr__(self, "input_specs", specs)
+
+    @property
+    def declared(self) -> str:
+        return f"contract of {self.class_name} (data2vec_contracts/contracts/{self.modality}.py)"
+
+    def view(
+        self,
+        config: Any,
+        args: Mapping[str, Any],
+        training: bool = False,
+        model: Any = None,
+    ) -> CallView:
+        """The facts of a call that a plan depends on."""
+        given = frozenset(k for k, v in args.items() if v is not None)
+        read = {name: normalize(args[name]) for name in self.reads if args.get(name) is not None}
+        pooled = None if model is None else getattr(model, "pooler", None) is not None
+        # only a decoder's cache depends on gradient checkpointing (transformers turns the cache off in training)
+        checkpointing = training and model is not None and bool(getattr(config, "is_decoder", False)) and any(
+            getattr(m, "gradient_checkpointing", False) is True for m in model.modules()
+        )
+        runtime = tuple(_hashable(getattr(config, name, None)) for name in self.runtime_config)
+        return CallView(config, read, given, training, pooled, checkpointing, runtime)
+
+    def compile(self, view: CallView) -> ModelPlan:
+        config = view.config
+        values: dict[str, int] = {}
+        sources: dict[str, str] = {}
+        for dim, (value, source) in self.config_dims(config).items():
+            values[dim] = value
+            sources[dim] = source
+        expects = self.outputs(view)
+        outputs = tuple((name, expects.get(name, ABSENT)) for name in self.fields)
+        tuple_fields = tuple(
+            n
+            for n in (self.tuple_order or self.fields)
+            if (expects.get(n, ABSENT).kind is not OutKind.NONE or n in self.tuple_slots) and n not in self.tuple_omits
+        )
+        inputs = tuple(self.input_specs.items())
+        first = None if self.first_input == "input_ids" else (self.first_input, self.input_specs[self.first_input])
+        return ModelPlan(
+            self,
+            f"{self.class_name}.forward",
+            self.declared,
+            values,
+            sources,
+            self.rules(view),
+            tuple(self.constraints(view)),
+            inputs,
+            outputs,
+            tuple_fields,
+            first,
+            {"class": self.class_name, "modality": self.modality},
+        )
+
+
+def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
+    __tracebackhide__ = True
+    where = f"output field {name}"
+    kind = expect.kind
+    if kind is OutKind.TENSOR:
+        assert expect.spec is not None
+        check_tensor(scope, expect.spec, value, where)
+    elif kind is OutKind.NONE:
+        if value is not None:
+            scope.fail(where, Problem.TYPE, f"None ({expect.why or 'not requested'})", describe_value(value))
+    elif kind is OutKind.EMPTY:
+        if not (isinstance(value, tuple) and len(value) == 0):
+            scope.fail(where, Problem.TYPE, f"() ({expect.why})", describe_value(value))
+    elif kind is OutKind.OBJECT:
+        if value is None:
+            scope.fail(where, Problem.TYPE, f"an object ({expect.why})", "None")
+    else:
+        if not isinstance(value, expect.containers):
+            names = " or ".join(c.__name__ for c in expect.containers)
+            scope.fail(where, Problem.TYPE, f"a {names} ({expect.why})", describe_value(value))
+        value = typing.cast(Sequence[Any], value)
+        n = len(value)
+        if expect.length >= 0 and n != expect.length:
+            scope.fail(where, Problem.LENGTH, f"{expect.length} ({expect.why})", str(n), value=value, has_value=True)
+        if expect.length < 0 and not expect.min_length <= n <= expect.max_length:
+            most = expect.max_length
+            bounds = f"{expect.min_length} to {most}" if expect.min_length else f"at most {most}"
+            scope.fail(where, Problem.LENGTH, f"{bounds} ({expect.why})", str(n))
+        present = expect.present
+        for i, item in enumerate(value):
+            if item is None and expect.optional:
+                continue
+            if present is None or i in present:
+                if expect.spec is None:
+                    if item is not None:
+                        scope.fail(f"{where}[{i}]", Problem.TYPE, f"None ({expect.why})", describe_value(item))
+                else:
+                    check_tensor(scope, expect.spec, item, f"{where}[{i}]")
+            elif item is not None:
+                scope.fail(
+                    f"{where}[{i}]", Problem.TYPE, "None (not selected by output_hidden_states)", describe_value(item)
+                )
+
+
+# -- shapes without running -------------------------------------------------------------------
+def shape_of(spec: TensorSpec, scope: Scope) -> tuple[int, ...]:
+    """The concrete shape a spec takes under the bindings of ``scope``."""
+    shape = []
+    for d in spec.dims:
+        if d.kind is DimKind.NAMED:
+            value = scope.values.get(d.name)
+            if value is None:
+                value = scope.derive(d.name)
+            if value is None:
+                raise ValueError(f"dimension {d.name} of {spec.label} is not determined by the given sizes")
+            shape.append(int(value))
+        elif d.kind is DimKind.FIXED:
+            shape.append(d.size)
+        elif d.kind is DimKind.EXPR:
+            assert d.expr is not None
+            for n in d.names:
+                if n not in scope.values:
+                    scope.derive(n)
+            shape.append(int(d.expr.evaluate(scope.values)))
+        elif d.kind is DimKind.ANON:
+            raise ValueError(f"{spec.label} has an anonymous dimension")
+        else:
+            raise ValueError(f"{spec.label} has a variadic dimension")
+    return tuple(shape)
+
+
+def symbols_of(spec: TensorSpec) -> tuple[str, ...]:
+    return tuple(d.text() for d in spec.dims)

@@ -1,0 +1,115 @@
+"""``@contract``: jaxtyping-annotated functions checked in one dimension scope per call."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+import torch
+
+from ..checker import DimSource, FunctionContract
+from ..contracts import hint_for
+from ._observe import CheckKind, call_observers, notify, observers
+from ._switch import active, env_enabled, pinned
+
+__all__ = ["contract", "contract_of"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_MARK = "__shape_contract__"
+
+
+def contract_of(fn: Callable[..., Any]) -> FunctionContract | None:
+    """The contract attached to a decorated function (or a bound method of one), if any."""
+    found = getattr(fn, _MARK, None)
+    return found if isinstance(found, FunctionContract) else None
+
+
+@overload
+def contract(fn: F, /) -> F: ...
+@overload
+def contract(
+    *,
+    dims: Mapping[str, DimSource] | None = None,
+    where: Mapping[str, str] | None = None,
+    masks: Mapping[str, str] | None = None,
+    name: str | None = None,
+    batch_coupled: bool = False,
+) -> Callable[[F], F]: ...
+def contract(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    dims: Mapping[str, DimSource] | None = None,
+    where: Mapping[str, str] | None = None,
+    masks: Mapping[str, str] | None = None,
+    name: str | None = None,
+    batch_coupled: bool = False,
+) -> Any:
+    """Check a function's jaxtyping-annotated arguments and return value in one dimension scope.
+
+    ``dims`` binds dimensions before the call: an int (``{"D": 768}``), an argument path
+    (``{"D": "model.config.hidden_size"}``, reported as the config field it reads) or a callable of the arguments.
+    ``where`` states relations that jaxtyping cannot, checked as soon as every name in them is bound, wherever that
+    happens (``{"N": "1 + G*G"}``). ``masks`` names mask arguments and the dimension they run over
+    (``{"attention_mask": "N"}``) for the probes. ``batch_coupled=True`` says the examples of a batch depend on each
+    other on purpose (in-batch negatives, batch statistics): the probes then do not test batch independence.
+
+    With ``DATA2VEC_CONTRACTS=0`` in the environment the function is returned unchanged.
+    """
+    if fn is None:
+        return lambda f: _contract(f, dims, where, masks, name, batch_coupled)
+    return _contract(fn, dims, where, masks, name, batch_coupled)
+
+
+def _contract(
+    fn: Callable[..., Any],
+    dims: Mapping[str, DimSource] | None,
+    where: Mapping[str, str] | None,
+    masks: Mapping[str, str] | None,
+    name: str | None,
+    batch_coupled: bool,
+) -> Any:
+    if not env_enabled():
+        return fn
+    declared = FunctionContract(
+        fn, dims=dims, where=where, masks=masks, name=name, hints=hint_for, batch_coupled=batch_coupled
+    )
+    listeners = observers()
+    callers = call_observers()
+
+    def check_after(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        """Arguments and return together, once the call is over (used under ``torch.compile``)."""
+        __tracebackhide__ = True
+        if active():
+            plan = declared.plan
+            scope = plan.check_args(args, kwargs, pinned())
+            plan.check_return(scope, out)
+            if listeners:
+                notify(plan.name, CheckKind.FUNCTION, scope.values)
+
+    compiled_check = torch.compiler.disable(check_after, recursive=True)  # type: ignore[no-untyped-call]
+    is_compiling = torch.compiler.is_compiling
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if is_compiling():
+            out = fn(*args, **kwargs)
+            compiled_check(args, kwargs, out)
+            return out
+        if not active():
+            return fn(*args, **kwargs)
+        plan = declared.plan
+        scope = plan.check_args(args, kwargs, pinned())
+        if callers:
+            for observe in tuple(callers):
+                observe(declared, args, kwargs)
+        out = fn(*args, **kwargs)
+        plan.check_return(scope, out)
+        if listeners:
+            notify(plan.name, CheckKind.FUNCTION, scope.values)
+        return out
+
+    setattr(wrapper, _MARK, declared)
+    return wrapper

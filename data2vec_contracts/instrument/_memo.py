@@ -1,0 +1,111 @@
+"""The memo of validated model calls: a repeat call skips re-checking what already passed, and loses no check.
+
+A model check is a function of: the model's plan inputs (train/eval mode, the config fields a forward reads on every
+call, the parameter dtype), the pinned dimensions, each argument's type, shape and dtype (tensors) or value (plain
+data), and each output field's type, shape and dtype. After a full check passes, that signature is stored with the
+dimension values it bound. A later call whose inputs and outputs have the same signature would pass the full check too,
+so it is accepted at the cost of comparing tuples; anything else (a new size, an unusual argument such as a cache
+object, a different output) runs the full check, which builds the usual message. The memo is per model and bounded:
+past :data:`CAPACITY` signatures the oldest is dropped, so a working set larger than that costs full checks, never
+memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ._switch import pinned
+
+__all__ = ["CAPACITY", "CallMemo", "input_signature", "output_signature"]
+
+CAPACITY = 1024
+_PLAIN = (bool, int, float, str, type(None))
+Tensor = torch.Tensor
+
+
+def _value_signature(value: Any) -> Any:
+    """A hashable signature of one argument, or ``...`` if it cannot be summarised safely."""
+    if isinstance(value, Tensor):
+        return (value.shape, value.dtype)
+    if isinstance(value, _PLAIN):
+        return (type(value), value)
+    if isinstance(value, (tuple, list)) and all(isinstance(v, _PLAIN) for v in value):
+        return (type(value), tuple(value))
+    return ...
+
+
+def input_signature(
+    model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], runtime: tuple[str, ...], dtype: Any
+) -> tuple[Any, ...] | None:
+    """The signature of a call's inputs, or ``None`` when an argument is not plain data or a tensor."""
+    config = model.config
+    pins = pinned()
+    parts: list[Any] = [model.training, dtype, tuple(sorted(pins.items())) if pins else None]
+    parts += [getattr(config, f, None) for f in runtime]
+    for value in args:
+        sig = _value_signature(value)
+        if sig is ...:
+            return None
+        parts.append(sig)
+    for name, value in kwargs.items():
+        sig = _value_signature(value)
+        if sig is ...:
+            return None
+        parts.append((name, sig))
+    return tuple(parts)
+
+
+class _Opaque(Exception):
+    """An output holds an object the memo does not summarise (a cache): the full check runs."""
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return (value.shape, value.dtype)
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple([_out(v) for v in value]))
+    raise _Opaque
+
+
+def output_signature(out: Any) -> Any:
+    """The signature of a forward's output (a ModelOutput or a tuple), or ``None`` if it holds other objects."""
+    try:
+        if isinstance(out, tuple):
+            return _out(out)
+        return (type(out), tuple([(k, _out(v)) for k, v in out.items()]))
+    except _Opaque:
+        return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    outputs: Any
+    values: dict[str, Any]
+
+
+class CallMemo:
+    """Validated call signatures of one model, oldest dropped first past :data:`CAPACITY`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], Entry] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, key: tuple[Any, ...]) -> Entry | None:
+        return self._entries.get(key)
+
+    def store(self, key: tuple[Any, ...], outputs: Any, values: Mapping[str, Any]) -> None:
+        with self._lock:
+            entries = self._entries
+            if key not in entries and len(entries) >= CAPACITY:
+                del entries[next(iter(entries))]
+            entries[key] = Entry(outputs, dict(values))
+
+    def __len__(self) -> int:
+        return len(self._entries)

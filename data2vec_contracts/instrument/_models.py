@@ -1,0 +1,269 @@
+"""Attach model contracts to Data2Vec instances (``checked``) and classes (``enforce``), and remove them.
+
+Each checked model has a small state of its own, keyed weakly by the model (nothing here keeps a model or its tensors
+alive): the plans compiled for it (one per kind of call, see :class:`~data2vec_contracts.contracts.CallView`) and
+the memo of validated call signatures (:mod:`._memo`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import types
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import torch
+
+from ..checker import Scope
+from ..contracts import CONTRACTS, ModelContract, ModelPlan, contract_for
+from ._memo import CallMemo, input_signature, output_signature
+from ._observe import CheckKind, notify, observers
+from ._switch import active, env_enabled, pinned
+
+__all__ = ["checked", "data2vec_classes", "enforce", "is_checked", "plan_for", "unchecked"]
+
+M = TypeVar("M", bound=torch.nn.Module)
+_MARK = "__data2vec_contract__"
+_originals: dict[type, Callable[..., Any]] = {}
+_lock = threading.Lock()
+_enforce_depth = 0
+_wrappers: dict[tuple[str, Callable[..., Any]], Callable[..., Any]] = {}
+
+
+class ModelState:
+    """What is kept per checked model: its config as first seen, its plans, its memo; never the model itself."""
+
+    __slots__ = ("__weakref__", "config", "lock", "memo", "param", "plans", "ref")
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.ref = weakref.ref(model, _forget(id(model)))
+        self.lock = threading.Lock()
+        self.plans: dict[tuple[Any, ...], ModelPlan] = {}
+        self.memo = CallMemo()
+        first = next(model.parameters(), None)
+        # a cast (model.to(bfloat16)) changes the dtype of the same parameter object in place
+        self.param = weakref.ref(first) if first is not None else None
+        self.config: dict[str, Any] = dict(model.config.__dict__)
+
+    def dtype(self) -> torch.dtype | None:
+        param = self.param() if self.param is not None else None
+        return None if param is None else param.dtype
+
+    def refresh(self, model: Any) -> None:
+        """Start over when the config changed since the plans were made (or the first parameter was replaced)."""
+        config = model.config.__dict__
+        if config != self.config or (self.param is not None and self.param() is None):
+            with self.lock:
+                self.config = dict(config)
+                self.plans = {}
+                self.memo = CallMemo()
+                first = next(model.parameters(), None)
+                self.param = weakref.ref(first) if first is not None else None
+
+    def plan(self, contract: ModelContract, model: Any, args: dict[str, Any]) -> ModelPlan:
+        view = contract.view(model.config, args, bool(model.training), model)
+        key = view.key
+        found = self.plans.get(key)
+        if found is None:
+            found = self.plans.setdefault(key, contract.compile(view))
+        return found
+
+
+_states: dict[int, ModelState] = {}
+
+
+def _forget(key: int) -> Callable[[Any], None]:
+    def forget(_ref: Any) -> None:
+        _states.pop(key, None)
+
+    return forget
+
+
+def state_of(model: Any) -> ModelState:
+    state = _states.get(id(model))
+    if state is None or state.ref() is not model:
+        state = _states[id(model)] = ModelState(model)
+    return state
+
+
+def plan_for(model: Any, args: dict[str, Any] | None = None) -> ModelPlan:
+    """The plan a call of ``model`` with these arguments is checked against."""
+    contract = contract_for(type(model))
+    if contract is None:
+        raise TypeError(f"{type(model).__name__} is not a Data2Vec model")
+    return state_of(model).plan(contract, model, dict(args or {}))
+
+
+def data2vec_classes() -> dict[str, type]:
+    """The 15 Data2Vec model classes of the installed transformers, by name."""
+    import transformers
+
+    return {name: getattr(transformers, name) for name in CONTRACTS}
+
+
+def _original(cls: type) -> Callable[..., Any]:
+    """The forward of ``cls`` as transformers defined it (never one of our wrappers)."""
+    for base in cls.__mro__:
+        if base in _originals:
+            return _originals[base]
+        fn = base.__dict__.get("forward")
+        if fn is not None:
+            inner = getattr(fn, _MARK, None)
+            return inner[1] if inner else fn  # type: ignore[no-any-return]
+    raise TypeError(f"{cls.__name__} has no forward")
+
+
+def _param_names(fn: Callable[..., Any]) -> tuple[str, ...]:
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.POSITIONAL_ONLY))
+
+
+def _checked_forward(contract: ModelContract, original: Callable[..., Any]) -> Callable[..., Any]:
+    """The checked twin of ``original``: one per (contract, original), reused by every ``checked``/``enforce``."""
+    key = (contract.class_name, original)
+    forward = _wrappers.get(key)
+    if forward is None:
+        forward = _wrappers.setdefault(key, _make_checked_forward(contract, original))
+    return forward
+
+
+def _make_checked_forward(contract: ModelContract, original: Callable[..., Any]) -> Callable[..., Any]:
+    names = _param_names(original)
+    is_compiling = torch.compiler.is_compiling
+    listeners = observers()
+    runtime = contract.runtime_config
+    class_name = contract.class_name
+
+    def full_check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], produce: Callable[[], Any]) -> Any:
+        """Inputs, then ``produce()`` (the forward, or an output already made), then every output field."""
+        __tracebackhide__ = True
+        state = state_of(model)
+        state.refresh(model)
+        arguments = {**dict(zip(names, args)), **kwargs}
+        plan = state.plan(contract, model, arguments)
+        scope: Scope = plan.check_inputs(arguments, state.dtype(), pinned())
+        out = produce()
+        plan.check_outputs(scope, out)
+        if listeners:
+            notify(class_name, CheckKind.MODEL, scope.values)
+        return out, scope, state
+
+    def check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        __tracebackhide__ = True
+        if active():
+            full_check(model, args, kwargs, lambda: out)
+
+    check_after = torch.compiler.disable(check, recursive=True)  # type: ignore[no-untyped-call]
+
+    @functools.wraps(original)
+    def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if is_compiling():
+            out = original(self, *args, **kwargs)
+            check_after(self, args, kwargs, out)
+            return out
+        if not active():
+            return original(self, *args, **kwargs)
+        state = _states.get(id(self))
+        key = None
+        if state is not None and state.ref() is self:
+            key = input_signature(self, args, kwargs, runtime, state.dtype())
+            if key is not None:
+                entry = state.memo.lookup(key)
+                if entry is not None:
+                    out = original(self, *args, **kwargs)
+                    if output_signature(out) == entry.outputs:
+                        if listeners:
+                            notify(class_name, CheckKind.MODEL, entry.values)
+                        return out
+                    check(self, args, kwargs, out)  # a new output signature: the full check says what changed
+                    return out
+        out, scope, state = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
+        if key is None:
+            key = input_signature(self, args, kwargs, runtime, state.dtype())
+        if key is not None:
+            outputs = output_signature(out)
+            if outputs is not None:
+                state.memo.store(key, outputs, scope.values)
+        return out
+
+    setattr(forward, _MARK, (contract, original))
+    return forward
+
+
+def is_checked(model: torch.nn.Module) -> bool:
+    """Whether calls of this model are checked (by ``checked`` or inside ``enforce``)."""
+    model = _inner(model)
+    own = model.__dict__.get("forward")
+    if own is not None and hasattr(getattr(own, "__func__", own), _MARK):
+        return True
+    return hasattr(type(model).forward, _MARK)
+
+
+def _inner(model: Any) -> Any:
+    """The module a ``torch.compile`` wrapper (``OptimizedModule``) compiles; the model itself otherwise."""
+    inner = getattr(model, "_orig_mod", None)
+    return inner if isinstance(inner, torch.nn.Module) else model
+
+
+def checked(model: M) -> M:
+    """Return the same model with every forward call checked against the contract of its class.
+
+    Works for the 15 Data2Vec classes, subclasses of them, and ``torch.compile`` wrappers of them (the compiled module
+    is returned, its inner model checked). With ``DATA2VEC_CONTRACTS=0`` the model is returned untouched. Undo with
+    :func:`unchecked`.
+    """
+    if not env_enabled():
+        return model
+    inner = _inner(model)
+    contract = contract_for(type(inner))
+    if contract is None:
+        raise TypeError(
+            f"checked() takes a Data2Vec model (one of the {len(CONTRACTS)} classes of "
+            f"transformers.models.data2vec), got {type(model).__module__}.{type(model).__qualname__}"
+        )
+    forward = _checked_forward(contract, _original(type(inner)))
+    inner.forward = types.MethodType(forward, inner)
+    return model
+
+
+def unchecked(model: M) -> M:
+    """Remove the checks that :func:`checked` attached; the class's own forward is used again."""
+    inner = _inner(model)
+    own = inner.__dict__.get("forward")
+    if own is not None and hasattr(getattr(own, "__func__", own), _MARK):
+        del inner.__dict__["forward"]
+    return model
+
+
+@contextmanager
+def enforce() -> Iterator[None]:
+    """Check every call of every Data2Vec model class inside the block.
+
+    The class attributes are restored exactly on exit, also when the block raises. Nested blocks
+    patch once.
+    """
+    global _enforce_depth
+    if not env_enabled():
+        yield
+        return
+    with _lock:
+        if _enforce_depth == 0:
+            for cls in data2vec_classes().values():
+                original = cls.__dict__["forward"]
+                _originals[cls] = original
+                setattr(cls, "forward", _checked_forward(CONTRACTS[cls.__name__], original))  # noqa: B010
+        _enforce_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _enforce_depth -= 1
+            if _enforce_depth == 0:
+                for cls, original in list(_originals.items()):
+                    setattr(cls, "forward", original)  # noqa: B010
+                _originals.clear()
