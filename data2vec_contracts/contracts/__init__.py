@@ -16,7 +16,7 @@ from ._lengths import (
     segmentation_size,
     xvector_frames,
 )
-from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind
+from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind, shape_of, symbols_of
 from ._registry import CLASS_NAMES, CONTRACTS, contract_for
 
 __all__ = [
@@ -39,5 +39,7 @@ __all__ = [
     "patch_size",
     "receptive_field",
     "segmentation_size",
+    "shape_of",
+    "symbols_of",
     "xvector_frames",
 ]

@@ -15,9 +15,22 @@ from ._report import CheckResult as CheckResult
 from ._report import Field as Field
 from ._report import Finding as Finding
 from ._report import ProofResult as ProofResult
+from ._report import render_check as render_check
+from ._report import render_proof as render_proof
 
-__all__ = ["PRESETS", "AxisProof", "CheckResult", "Field", "Finding", "ProofResult", "check", "prove"]
+__all__ = [
+    "PRESETS",
+    "AxisProof",
+    "CheckResult",
+    "Field",
+    "Finding",
+    "ProofResult",
+    "check",
+    "prove",
+    "render_check",
+    "render_proof",
+]
 
-for _obj in (AxisProof, CheckResult, Field, Finding, ProofResult, check, prove):
+for _obj in (AxisProof, CheckResult, Field, Finding, ProofResult, check, prove, render_check, render_proof):
     _obj.__module__ = __name__
 del _obj

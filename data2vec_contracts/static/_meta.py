@@ -22,7 +22,7 @@ from ..instrument import CheckEvent, add_observer, checked, enforce, remove_obse
 from ._report import CheckResult, Field
 from ._targets import SIZE_ALIASES, Subject, describe_spec, resolve_subject
 
-__all__ = ["check", "tiny_config"]
+__all__ = ["check", "is_data_dependent", "tiny_config"]
 
 _FLAG_NAMES = ("output_hidden_states", "output_attentions")
 
@@ -80,7 +80,7 @@ def _output_rows(subject: Subject, out: Any, model: Any, mode: str) -> list[Fiel
     return [_row("output", "return value", out, None, mode)]
 
 
-def _is_data_dependent(exc: Exception) -> bool:
+def is_data_dependent(exc: Exception) -> bool:
     from torch._subclasses.fake_tensor import DataDependentOutputException, DynamicOutputShapeException
     from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 
@@ -206,7 +206,7 @@ def check(
             except ShapeContractError:
                 raise
             except Exception as exc:
-                if not _is_data_dependent(exc):
+                if not is_data_dependent(exc):
                     raise
                 events.clear()  # the checks of the attempt that stopped count for nothing
                 inputs, out, mode, extra, model = _tiny_fallback(subject, model, dims, forward_flags, data, exc, events)

@@ -179,12 +179,12 @@ def prove(
                 program, tuple(tensors[n] for n in names), dynamic_shapes=(tuple(dynamic),), strict=False
             )
     except Exception as exc:
-        from ._meta import _is_data_dependent
+        from ._meta import is_data_dependent
 
         why = (
             "; the code turns tensor values into sizes (mask lengths via .item() / .tolist()), which a symbolic "
             "trace cannot follow, so no size is proved: check such pipelines with static.check at the sizes you use"
-            if _is_data_dependent(exc)
+            if is_data_dependent(exc)
             else ""
         )
         failed_text = f"torch.export failed with sizes {ranges_text}: {_first_line(exc)}{why}"

@@ -19,8 +19,7 @@ from typing import Any
 import torch
 
 from ..checker import Constraint, DimKind, FunctionContract, Scope, Spec, TensorSpec
-from ..contracts import CONTRACTS, ModelContract, ModelPlan, OutKind, hint_for
-from ..contracts._plan import shape_of
+from ..contracts import CONTRACTS, ModelContract, ModelPlan, OutKind, hint_for, shape_of
 from ..instrument import contract_of
 from ._presets import Target, modality_of, resolve_class, resolve_target
 from ._report import TargetKind

@@ -15,6 +15,8 @@ def test_public_names_are_pinned() -> None:
         "ProofResult",
         "check",
         "prove",
+        "render_check",
+        "render_proof",
     ]
     for name in static.__all__[1:]:
         assert getattr(static, name).__module__ == "data2vec_contracts.static"
