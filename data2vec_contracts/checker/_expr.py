@@ -176,8 +176,9 @@ class _Bin(Expr):
     def _print(self, parent: int) -> str:
         mine = _PRECEDENCE[self.op]
         left = self.left._print(mine)
-        # the right operand of - // % / binds tighter, so equal precedence needs parentheses there
-        right = self.right._print(mine + (0 if self.op in ("+", "*") else 1))
+        # on the right, equal precedence needs parentheses except in a + (b - c) and a*(b*c): a*(b//c) != a*b//c
+        same_ok = self.op == "+" or (self.op == "*" and isinstance(self.right, _Bin) and self.right.op == "*")
+        right = self.right._print(mine + (0 if same_ok else 1))
         if self.op == "+" and isinstance(self.right, Const) and self.right.value < 0:
             text = f"{left} - {-self.right.value}"
         elif self.op in ("+", "-", "%"):

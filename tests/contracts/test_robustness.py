@@ -3,7 +3,7 @@ and ``checked`` models raise nothing.
 
 The suite runs a bounded number of examples. The long run draws more examples per modality::
 
-    D2V_ROBUSTNESS_EXAMPLES=500 python -m pytest tests/test_robustness.py -p no:cacheprovider
+    D2V_ROBUSTNESS_EXAMPLES=500 python -m pytest tests/contracts/test_robustness.py -p no:cacheprovider
 
 (500 examples per modality, spread over its classes; set ``D2V_ROBUSTNESS_SEED`` to replay a run.)
 """

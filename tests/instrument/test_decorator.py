@@ -419,32 +419,32 @@ def test_dicts_and_unions_of_arrays_are_checked_in_the_call_scope() -> None:
             "dimension expression \"__import__('os')\" may only use names, integers, + - * / // %, min(), max() and "
             "parentheses",
         ),
-        ({"where": {"N": "N + 1"}}, _plain, "tests.test_decorator._plain: where['N'] = 'N + 1' refers to itself"),
-        ({"where": {"1N": "G"}}, _plain, "tests.test_decorator._plain: where= keys must be dimension names, got '1N'"),
-        ({"where": {"N": 3}}, _plain, "tests.test_decorator._plain: where['N'] must be an expression string"),
-        ({"dims": {"D-1": 3}}, _plain, "tests.test_decorator._plain: dims= keys must be dimension names, got 'D-1'"),
+        ({"where": {"N": "N + 1"}}, _plain, "tests.instrument.test_decorator._plain: where['N'] = 'N + 1' refers to itself"),
+        ({"where": {"1N": "G"}}, _plain, "tests.instrument.test_decorator._plain: where= keys must be dimension names, got '1N'"),
+        ({"where": {"N": 3}}, _plain, "tests.instrument.test_decorator._plain: where['N'] must be an expression string"),
+        ({"dims": {"D-1": 3}}, _plain, "tests.instrument.test_decorator._plain: dims= keys must be dimension names, got 'D-1'"),
         (
             {"dims": {"D": "cfg.hidden_size"}},
             _plain,
-            "tests.test_decorator._plain: dims['D'] = 'cfg.hidden_size' names no argument of _plain "
+            "tests.instrument.test_decorator._plain: dims['D'] = 'cfg.hidden_size' names no argument of _plain "
             "(arguments: x, model)",
         ),
         (
             {"dims": {"D": 2.5}},
             _plain,
-            "tests.test_decorator._plain: dims['D'] must be an int, an argument path such as "
+            "tests.instrument.test_decorator._plain: dims['D'] must be an int, an argument path such as "
             "'model.config.hidden_size', or a callable; got 2.5",
         ),
         (
             {"dims": {"D": True}},
             _plain,
-            "tests.test_decorator._plain: dims['D'] must be an int, an argument path such as "
+            "tests.instrument.test_decorator._plain: dims['D'] must be an int, an argument path such as "
             "'model.config.hidden_size', or a callable; got True",
         ),
         (
             {"where": {"A": "B + 1", "B": "A - 1"}},
             _plain,
-            "tests.test_decorator._plain: the relations define A through itself (A -> B -> A); state each dimension "
+            "tests.instrument.test_decorator._plain: the relations define A through itself (A -> B -> A); state each dimension "
             "from others that do not depend on it",
         ),
     ],
@@ -464,7 +464,7 @@ def test_decorating_keeps_the_function_metadata_and_attaches_the_plan() -> None:
     assert scale.__wrapped__.__name__ == "scale"  # type: ignore[attr-defined]
     plan = contract_of(scale)
     assert plan is not None
-    assert plan.name == "tests.test_decorator.scale"
+    assert plan.name == "tests.instrument.test_decorator.scale"
     assert contract_of(_plain) is None
     named = contract(name="my.pool")(_plain)
     assert contract_of(named).name == "my.pool"  # type: ignore[union-attr]

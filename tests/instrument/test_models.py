@@ -197,5 +197,5 @@ def test_checked_rejects_a_look_alike_class_outside_transformers() -> None:
     class Data2VecTextModel(torch.nn.Module):  # same name, not the transformers class
         pass
 
-    with pytest.raises(TypeError, match=r"got tests\.test_instrument\..*Data2VecTextModel"):
+    with pytest.raises(TypeError, match=r"got tests\.instrument\.test_models\..*Data2VecTextModel"):
         checked(Data2VecTextModel())
