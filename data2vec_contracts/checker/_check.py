@@ -98,8 +98,20 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
                 field, Problem.RANK, f"{len(dims)} dims ({' '.join(d.text() for d in dims) or 'a scalar'})",
                 f"{rank} dims {tuple(shape)}", contract=spec.label, value=value, has_value=True,
             )
+        values = scope.values
+        rules = scope.rules
         for axis, d in spec.checks:
-            _check_dim(scope, d, shape[axis], field, axis, spec, value)
+            size = shape[axis]
+            if d.kind is _NAMED and not d.broadcast:  # the common case, inline: bind, or compare with the binding
+                name = d.name
+                bound = values.get(name)
+                if bound is None and (rules is None or name not in rules):
+                    values[name] = size
+                    scope.sources[name] = (field, axis)
+                    continue
+                if bound == size:
+                    continue
+            _check_dim(scope, d, size, field, axis, spec, value)
         return
     fixed = len(dims) - 1
     if rank < fixed:

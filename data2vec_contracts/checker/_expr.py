@@ -28,7 +28,7 @@ _PRECEDENCE: dict[str, int] = {"+": 1, "-": 1, "*": 2, "//": 2, "%": 2, "/": 2}
 class Expr:
     """An integer size expression. Subclasses: :class:`Const`, :class:`Sym`, ``_Bin``, ``_Call``."""
 
-    __slots__ = ("_fn", "names", "source")
+    __slots__ = ("_fn", "_text", "names", "source")
     names: tuple[str, ...]
     source: str | None  # the text it was parsed from, shown as written
 
@@ -36,6 +36,7 @@ class Expr:
         self.names = names
         self.source = source
         self._fn: Callable[[Mapping[str, Any]], Any] | None = None
+        self._text: str | None = None
 
     # -- the three views ------------------------------------------------------------------------
     def evaluate(self, values: Mapping[str, Any]) -> Any:
@@ -47,7 +48,12 @@ class Expr:
 
     def text(self) -> str:
         """The formula people read: the source text when parsed, else ``(S - 400)//320 + 1`` style."""
-        return self.source if self.source is not None else self._print(0)
+        if self.source is not None:
+            return self.source
+        text = self._text
+        if text is None:
+            text = self._text = self._print(0)
+        return text
 
     def sympy(self, env: Mapping[str, Any] | None = None) -> Any:
         """The sympy form; names map through ``env`` (default: integer symbols)."""

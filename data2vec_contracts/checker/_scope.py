@@ -12,7 +12,7 @@ from ._expr import Compare, Expr
 from ._messages import Problem, Violation, describe_value, render
 from ._specs import Dim
 
-__all__ = ["Constraint", "HintProvider", "Pending", "Rule", "Scope", "check_acyclic"]
+__all__ = ["Constraint", "Derived", "HintProvider", "Pending", "Rule", "Scope", "check_acyclic"]
 
 #: Finds a hint for a violation from its facts, the bound values and the scope's context (``None``: no hint fits).
 HintProvider = Callable[[Violation, Mapping[str, Any], Mapping[str, Any] | None], str | None]
@@ -108,6 +108,18 @@ class Pending:
     contract: str | None
 
 
+@dataclass(frozen=True)
+class Derived:
+    """The source of a dimension bound by its rule: rendered (``T = (S - 400)//320 + 1 with S=16000; ...``) only when
+    a message needs it."""
+
+    rule: Rule
+    inputs: tuple[Any, ...]
+
+    def __str__(self) -> str:
+        return self.rule.source(dict(zip(self.rule.deps, self.inputs)))
+
+
 def _axis_source(src: object) -> str:
     if isinstance(src, tuple):
         where, axis = src
@@ -169,7 +181,8 @@ class Scope:
             if dep not in values and self.derive(dep, _seen | {name}) is None:
                 return None
         value = rule.compute(values)
-        self.bind(name, value, rule.source(values))
+        self.values[name] = value
+        self.sources[name] = Derived(rule, tuple(values[d] for d in rule.deps))
         return value
 
     # -- failing -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from ._lengths import (
     segmentation_size,
     xvector_frames,
 )
-from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind, shape_of, symbols_of
+from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind, gradient_checkpointing, shape_of, symbols_of
 from ._registry import CLASS_NAMES, CONTRACTS, contract_for
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "adapter_frames",
     "contract_for",
     "expected_shapes",
+    "gradient_checkpointing",
     "hint_for",
     "max_text_length",
     "num_frames",

@@ -46,6 +46,7 @@ __all__ = [
     "ModelPlan",
     "Out",
     "OutKind",
+    "gradient_checkpointing",
     "normalize",
     "shape_of",
     "symbols_of",
@@ -104,8 +105,12 @@ def normalize(value: Any) -> Any:
     return value
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+def gradient_checkpointing(model: Any, config: Any) -> bool:
+    """Whether a decoder checkpoints gradients: then transformers turns its cache off in training (only a decoder's
+    outputs depend on it, so others are not searched)."""
+    return bool(getattr(config, "is_decoder", False)) and any(
+        getattr(m, "gradient_checkpointing", False) is True for m in model.modules()
+    )
 
 
 @dataclass(frozen=True)
@@ -123,15 +128,6 @@ class CallView:
     training: bool = False
     pooled: bool | None = None
     gradient_checkpointing: bool = False
-    runtime: tuple[Any, ...] = ()  # the values of the contract's runtime config fields
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """What the plan depends on besides the config fields fixed at a model's first check."""
-        return (
-            self.given_names, tuple(sorted(self.args.items())), self.training, self.pooled,
-            self.gradient_checkpointing, self.runtime,
-        )
 
     def given(self, name: str) -> bool:
         return name in self.given_names
@@ -268,8 +264,6 @@ class ModelContract:
     summary: str = ""
     #: arguments whose values (not only whether they are given) change a plan
     reads: tuple[str, ...] = ()
-    #: config fields a forward reads on every call (flags); the others are fixed when a model is first checked
-    runtime_config: tuple[str, ...] = ()
     dtype_rules: tuple[DtypeRule, ...] = ()
     call_dims: tuple[CallDim, ...] = ()
     #: fields that keep their place in a return_dict=False tuple even when None
@@ -292,23 +286,27 @@ class ModelContract:
     def declared(self) -> str:
         return f"contract of {self.class_name} (data2vec_contracts/contracts/{self.modality}.py)"
 
+    def facts(self, args: Mapping[str, Any]) -> tuple[frozenset[str], tuple[tuple[str, Any], ...]]:
+        """What a plan reads of the arguments: which are given, and the values of those in :attr:`reads` (cheap: no
+        config is read, so it can key a cache of plans)."""
+        given = frozenset(k for k, v in args.items() if v is not None)
+        read = tuple((name, normalize(args[name])) for name in self.reads if args.get(name) is not None)
+        return given, read
+
     def view(
         self,
         config: Any,
         args: Mapping[str, Any],
         training: bool = False,
         model: Any = None,
+        checkpointing: bool | None = None,
     ) -> CallView:
-        """The facts of a call that a plan depends on."""
-        given = frozenset(k for k, v in args.items() if v is not None)
-        read = {name: normalize(args[name]) for name in self.reads if args.get(name) is not None}
+        """The facts of a call that a plan depends on; ``checkpointing`` is found from the model when not given."""
+        given, read = self.facts(args)
         pooled = None if model is None else getattr(model, "pooler", None) is not None
-        # only a decoder's cache depends on gradient checkpointing (transformers turns the cache off in training)
-        checkpointing = training and model is not None and bool(getattr(config, "is_decoder", False)) and any(
-            getattr(m, "gradient_checkpointing", False) is True for m in model.modules()
-        )
-        runtime = tuple(_hashable(getattr(config, name, None)) for name in self.runtime_config)
-        return CallView(config, read, given, training, pooled, checkpointing, runtime)
+        if checkpointing is None:
+            checkpointing = training and model is not None and gradient_checkpointing(model, config)
+        return CallView(config, dict(read), given, training, pooled, checkpointing)
 
     def compile(self, view: CallView) -> ModelPlan:
         config = view.config

@@ -34,7 +34,6 @@ _FRAME_LOGITS = Float[Tensor, "B T K"]
 _XVECTOR = Float[Tensor, "B X"]
 
 _READS = ("output_hidden_states", "output_attentions", "return_dict")
-_RUNTIME = ("output_hidden_states", "output_attentions", "return_dict", "_attn_implementation", "layerdrop")
 _DTYPE = (DtypeRule("input_values", "Data2Vec audio does not cast its input: call model(input_values.to({dtype}))."),)
 
 
@@ -205,7 +204,6 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         first_input="input_values",
         summary=summary,
         reads=_READS,
-        runtime_config=_RUNTIME,
         dtype_rules=_DTYPE,
         tuple_omits=tuple_omits,
     )

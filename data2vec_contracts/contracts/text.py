@@ -67,7 +67,6 @@ _CLASS_LOGITS = Float[Tensor, "B K"]
 _POSITIONS = Int[Tensor, "B ..."]
 
 _READS = ("output_hidden_states", "output_attentions", "return_dict", "use_cache", "logits_to_keep")
-_RUNTIME = ("output_hidden_states", "output_attentions", "return_dict", "use_cache", "_attn_implementation")
 
 
 def _dims(config: Any) -> dict[str, tuple[int, str]]:
@@ -260,7 +259,6 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         first_input="input_ids",
         summary=summary,
         reads=_READS,
-        runtime_config=_RUNTIME,
         call_dims=(*_CALL_DIMS, CallDim("keep", _kept_positions, "argument logits_to_keep")),
         tuple_slots=tuple_slots,
         tuple_order=tuple_order,

@@ -30,7 +30,6 @@ _SEG_LOGITS = Float[Tensor, "B K Hs Hs"]
 _SEG_LOGITS_RECT = Float[Tensor, "B K Hs Ws"]  # a (height, width) image_size of different sides
 
 _READS = ("output_hidden_states", "output_attentions", "return_dict")
-_RUNTIME = ("output_hidden_states", "output_attentions", "return_dict", "_attn_implementation")
 # transformers 4.x does not cast pixel_values to the parameter dtype (5.x does)
 _DTYPE = () if VISION_CASTS_PIXELS else (
     DtypeRule(
@@ -139,7 +138,6 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         first_input="pixel_values",
         summary=summary,
         reads=_READS,
-        runtime_config=_RUNTIME,
         dtype_rules=_DTYPE,
     )
 

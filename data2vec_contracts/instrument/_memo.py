@@ -1,7 +1,7 @@
 """The memo of validated model calls: a repeat call skips re-checking what already passed, and loses no check.
 
-A model check is a function of: the model's plan inputs (train/eval mode, the config fields a forward reads on every
-call, the parameter dtype), the pinned dimensions, each argument's type, shape and dtype (tensors) or value (plain
+A model check is a function of: the model's config (the memo is emptied when a field changes), train/eval mode, the
+parameter dtype, the pinned dimensions, each argument's type, shape and dtype (tensors) or value (plain
 data), and each output field's type, shape and dtype. After a full check passes, that signature is stored with the
 dimension values it bound. A later call whose inputs and outputs have the same signature would pass the full check too,
 so it is accepted at the cost of comparing tuples; anything else (a new size, an unusual argument such as a cache
@@ -40,13 +40,14 @@ def _value_signature(value: Any) -> Any:
 
 
 def input_signature(
-    model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], runtime: tuple[str, ...], dtype: Any
+    model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], dtype: Any
 ) -> tuple[Any, ...] | None:
-    """The signature of a call's inputs, or ``None`` when an argument is not plain data or a tensor."""
-    config = model.config
+    """The signature of a call's inputs, or ``None`` when an argument is not plain data or a tensor.
+
+    The config is not part of it: a model's memo is emptied whenever its config fields change.
+    """
     pins = pinned()
     parts: list[Any] = [model.training, dtype, tuple(sorted(pins.items())) if pins else None]
-    parts += [getattr(config, f, None) for f in runtime]
     for value in args:
         sig = _value_signature(value)
         if sig is ...:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import torch
 
 from ..checker import Scope
-from ..contracts import CONTRACTS, ModelContract, ModelPlan, contract_for
+from ..contracts import CONTRACTS, ModelContract, ModelPlan, contract_for, gradient_checkpointing
 from ._memo import CallMemo, input_signature, output_signature
 from ._observe import CheckKind, notify, observers
 from ._switch import active, env_enabled, pinned
@@ -34,41 +34,55 @@ _enforce_depth = 0
 _wrappers: dict[tuple[str, Callable[..., Any]], Callable[..., Any]] = {}
 
 
-class ModelState:
-    """What is kept per checked model: its config as first seen, its plans, its memo; never the model itself."""
+def config_fields(config: Any) -> dict[str, Any]:
+    """The config's own fields, read past ``PretrainedConfig.__getattribute__`` (which costs microseconds a read)."""
+    fields: dict[str, Any] = object.__getattribute__(config, "__dict__")
+    return fields
 
-    __slots__ = ("__weakref__", "config", "lock", "memo", "param", "plans", "ref")
+
+def _snapshot(fields: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the fields whose lists and dicts are copied too, so a field changed in place is seen."""
+    return {k: (type(v)(v) if isinstance(v, (list, dict)) else v) for k, v in fields.items()}
+
+
+class ModelState:
+    """What is kept per checked model: its config's fields as the plans saw them, the plans, the memo; never the
+    model itself (a weak reference to the model and to its first parameter)."""
+
+    __slots__ = ("__weakref__", "config", "lock", "memo", "param", "plans", "pooled", "ref")
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.ref = weakref.ref(model, _forget(id(model)))
         self.lock = threading.Lock()
-        self.plans: dict[tuple[Any, ...], ModelPlan] = {}
-        self.memo = CallMemo()
-        first = next(model.parameters(), None)
-        # a cast (model.to(bfloat16)) changes the dtype of the same parameter object in place
-        self.param = weakref.ref(first) if first is not None else None
-        self.config: dict[str, Any] = dict(model.config.__dict__)
+        self.pooled = getattr(model, "pooler", None) is not None
+        self.reset(model)
+
+    def reset(self, model: Any) -> None:
+        with self.lock:
+            self.config = _snapshot(config_fields(model.config))
+            self.plans: dict[tuple[Any, ...], ModelPlan] = {}
+            self.memo = CallMemo()
+            first = next(model.parameters(), None)
+            # a cast (model.to(bfloat16)) changes the dtype of the same parameter object in place
+            self.param = weakref.ref(first) if first is not None else None
 
     def dtype(self) -> torch.dtype | None:
         param = self.param() if self.param is not None else None
         return None if param is None else param.dtype
 
-    def refresh(self, model: Any) -> None:
-        """Start over when the config changed since the plans were made (or the first parameter was replaced)."""
-        config = model.config.__dict__
-        if config != self.config or (self.param is not None and self.param() is None):
-            with self.lock:
-                self.config = dict(config)
-                self.plans = {}
-                self.memo = CallMemo()
-                first = next(model.parameters(), None)
-                self.param = weakref.ref(first) if first is not None else None
+    def current(self, model: Any) -> bool:
+        """The config is as the plans saw it, and the first parameter is the one they saw."""
+        return config_fields(model.config) == self.config and (self.param is None or self.param() is not None)
 
     def plan(self, contract: ModelContract, model: Any, args: dict[str, Any]) -> ModelPlan:
-        view = contract.view(model.config, args, bool(model.training), model)
-        key = view.key
+        """The plan of this call: compiled once per kind of call (which arguments, which flags, train/eval)."""
+        training = bool(model.training)
+        checkpointing = training and gradient_checkpointing(model, model.config)
+        given, read = contract.facts(args)
+        key = (given, read, training, checkpointing)
         found = self.plans.get(key)
         if found is None:
+            view = contract.view(model.config, args, training, model, checkpointing)
             found = self.plans.setdefault(key, contract.compile(view))
         return found
 
@@ -135,14 +149,14 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
     names = _param_names(original)
     is_compiling = torch.compiler.is_compiling
     listeners = observers()
-    runtime = contract.runtime_config
     class_name = contract.class_name
 
     def full_check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], produce: Callable[[], Any]) -> Any:
         """Inputs, then ``produce()`` (the forward, or an output already made), then every output field."""
         __tracebackhide__ = True
         state = state_of(model)
-        state.refresh(model)
+        if not state.current(model):
+            state.reset(model)
         arguments = {**dict(zip(names, args)), **kwargs}
         plan = state.plan(contract, model, arguments)
         scope: Scope = plan.check_inputs(arguments, state.dtype(), pinned())
@@ -170,8 +184,8 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
             return original(self, *args, **kwargs)
         state = _states.get(id(self))
         key = None
-        if state is not None and state.ref() is self:
-            key = input_signature(self, args, kwargs, runtime, state.dtype())
+        if state is not None and state.ref() is self and config_fields(self.config) == state.config:  # type: ignore[union-attr]
+            key = input_signature(self, args, kwargs, state.dtype())
             if key is not None:
                 entry = state.memo.lookup(key)
                 if entry is not None:
@@ -184,7 +198,7 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                     return out
         out, scope, state = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
         if key is None:
-            key = input_signature(self, args, kwargs, runtime, state.dtype())
+            key = input_signature(self, args, kwargs, state.dtype())
         if key is not None:
             outputs = output_signature(out)
             if outputs is not None:

@@ -65,7 +65,8 @@ def test_parsed_expressions_keep_their_text_and_fold_for_evaluation() -> None:
         ("a.b", "dimension expression 'a.b' may only use names, integers, + - * / // %, min(), max() and parentheses"),
         ("N ** 2", "dimension expression 'N ** 2' may only use names, integers, + - * / // %, min(), max() and "
          "parentheses"),
-        ("f(N)", "dimension expression 'f(N)' may only use names, integers, + - * / // %, min(), max() and parentheses"),
+        ("f(N)", "dimension expression 'f(N)' may only use names, integers, + - * / // %, min(), max() and "
+         "parentheses"),
     ],
 )
 def test_malformed_expressions_are_definition_errors(text: str, message: str) -> None:
@@ -78,7 +79,8 @@ def test_relations_give_their_text_truth_and_sympy_form() -> None:
     cond = (Sym("N") + Sym("P")).le(62)
     assert cond.text() == "N + P <= 62"
     assert cond.names == ("N", "P")
-    assert cond.holds({"N": 2, "P": 60}) and not cond.holds({"N": 3, "P": 60})
+    assert cond.holds({"N": 2, "P": 60})
+    assert not cond.holds({"N": 3, "P": 60})
     n, p = sympy.symbols("N P", integer=True)
     assert cond.sympy() == sympy.Le(n + p, 62)
 

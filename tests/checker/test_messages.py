@@ -168,7 +168,8 @@ def test_default_function_name_is_module_and_qualname() -> None:
         return None
 
     first = message_of(lambda: local(torch.zeros(2), torch.zeros(3))).splitlines()[1]
-    assert first == "  Function: tests.checker.test_messages.test_default_function_name_is_module_and_qualname.<locals>.local"
+    where = "tests.checker.test_messages.test_default_function_name_is_module_and_qualname.<locals>.local"
+    assert first == f"  Function: {where}"
 
 
 # -- each Data2Vec hint, from the mistake that causes it --------------------------------------------

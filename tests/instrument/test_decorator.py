@@ -386,6 +386,9 @@ def _plain(x: Float[Tensor, " N"], model: Any = None) -> Float[Tensor, " N"]:
     return x
 
 
+_PLAIN = "tests.instrument.test_decorator._plain: "
+
+
 def _nested(x: dict[str, Float[Tensor, " N"]], y: Float[Tensor, " N"]) -> None:
     return None
 
@@ -419,32 +422,32 @@ def test_dicts_and_unions_of_arrays_are_checked_in_the_call_scope() -> None:
             "dimension expression \"__import__('os')\" may only use names, integers, + - * / // %, min(), max() and "
             "parentheses",
         ),
-        ({"where": {"N": "N + 1"}}, _plain, "tests.instrument.test_decorator._plain: where['N'] = 'N + 1' refers to itself"),
-        ({"where": {"1N": "G"}}, _plain, "tests.instrument.test_decorator._plain: where= keys must be dimension names, got '1N'"),
-        ({"where": {"N": 3}}, _plain, "tests.instrument.test_decorator._plain: where['N'] must be an expression string"),
-        ({"dims": {"D-1": 3}}, _plain, "tests.instrument.test_decorator._plain: dims= keys must be dimension names, got 'D-1'"),
+        ({"where": {"N": "N + 1"}}, _plain, _PLAIN + "where['N'] = 'N + 1' refers to itself"),
+        ({"where": {"1N": "G"}}, _plain, _PLAIN + "where= keys must be dimension names, got '1N'"),
+        ({"where": {"N": 3}}, _plain, _PLAIN + "where['N'] must be an expression string"),
+        ({"dims": {"D-1": 3}}, _plain, _PLAIN + "dims= keys must be dimension names, got 'D-1'"),
         (
             {"dims": {"D": "cfg.hidden_size"}},
             _plain,
-            "tests.instrument.test_decorator._plain: dims['D'] = 'cfg.hidden_size' names no argument of _plain "
+            _PLAIN + "dims['D'] = 'cfg.hidden_size' names no argument of _plain "
             "(arguments: x, model)",
         ),
         (
             {"dims": {"D": 2.5}},
             _plain,
-            "tests.instrument.test_decorator._plain: dims['D'] must be an int, an argument path such as "
+            _PLAIN + "dims['D'] must be an int, an argument path such as "
             "'model.config.hidden_size', or a callable; got 2.5",
         ),
         (
             {"dims": {"D": True}},
             _plain,
-            "tests.instrument.test_decorator._plain: dims['D'] must be an int, an argument path such as "
+            _PLAIN + "dims['D'] must be an int, an argument path such as "
             "'model.config.hidden_size', or a callable; got True",
         ),
         (
             {"where": {"A": "B + 1", "B": "A - 1"}},
             _plain,
-            "tests.instrument.test_decorator._plain: the relations define A through itself (A -> B -> A); state each dimension "
+            _PLAIN + "the relations define A through itself (A -> B -> A); state each dimension "
             "from others that do not depend on it",
         ),
     ],
