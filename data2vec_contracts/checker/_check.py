@@ -188,13 +188,14 @@ def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
 def _check_union(scope: Scope, spec: UnionSpec, value: Any, field: str) -> None:
     """The first option that matches wins, with its bindings; the bindings of options that failed are rolled back.
 
-    When no option matches and exactly one option has the value's type (a tensor for an array option), that option's
-    own error is the message (it says which dimension broke); otherwise the type error lists the options.
+    When no option matches, the error of the option the value came closest to is the message (its type, then its dtype,
+    then its rank matched: it says which dimension broke); when options tie with different problems, the type error
+    lists the options.
     """
     __tracebackhide__ = True
     from ._errors import ShapeContractError
 
-    typed: list[ShapeContractError] = []
+    errors: list[tuple[int, ShapeContractError]] = []
     for option in spec.options:
         state = scope.snapshot()
         try:
@@ -202,8 +203,15 @@ def _check_union(scope: Scope, spec: UnionSpec, value: Any, field: str) -> None:
             return
         except ShapeContractError as error:
             scope.restore(state)
-            if error.violation is None or error.violation.problem is not Problem.TYPE or error.violation.field != field:
-                typed.append(error)
-    if len(typed) == 1:
-        raise typed[0]
+            v = error.violation
+            stage = 3 if v is None or v.field != field else _STAGE.get(v.problem, 3)
+            errors.append((stage, error))
+    best = max(stage for stage, _ in errors)
+    closest = [e for stage, e in errors if stage == best]
+    if len({getattr(e.violation, "problem", None) for e in closest}) == 1:
+        raise closest[0]
     scope.fail(field, Problem.TYPE, spec.label, describe_value(value), contract=spec.label)
+
+
+#: how far a tensor's check got before it failed: its type, its dtype, its rank, then its dimensions
+_STAGE = {Problem.TYPE: 0, Problem.DTYPE: 1, Problem.RANK: 2}

@@ -226,7 +226,7 @@ class ModelPlan:
         if dtype is not None:
             for rule in contract.dtype_rules:
                 rule.check(scope, args.get(rule.argument), dtype)
-        scope.check_constraints(self.constraints)
+        scope.check_constraints(self.constraints, args)
         scope.settle(final=False)
         return scope
 
@@ -264,6 +264,8 @@ class ModelContract:
     summary: str = ""
     #: arguments whose values (not only whether they are given) change a plan
     reads: tuple[str, ...] = ()
+    #: annotations that replace some of ``inputs`` for some calls (a cache step's mask covers the cached tokens)
+    input_overrides: Callable[[CallView], Mapping[str, Any]] | None = None
     dtype_rules: tuple[DtypeRule, ...] = ()
     call_dims: tuple[CallDim, ...] = ()
     #: fields that keep their place in a return_dict=False tuple even when None
@@ -322,7 +324,13 @@ class ModelContract:
             for n in (self.tuple_order or self.fields)
             if (expects.get(n, ABSENT).kind is not OutKind.NONE or n in self.tuple_slots) and n not in self.tuple_omits
         )
-        inputs = tuple(self.input_specs.items())
+        specs = dict(self.input_specs)
+        if self.input_overrides is not None:
+            for name, annotation in self.input_overrides(view).items():
+                spec = parse_hint(annotation)
+                assert spec is not None
+                specs[name] = spec
+        inputs = tuple(specs.items())
         first = None if self.first_input == "input_ids" else (self.first_input, self.input_specs[self.first_input])
         return ModelPlan(
             self,

@@ -29,9 +29,11 @@ _ATTN = Float[Tensor, "B heads T T"]
 _STATE = {"T": Float[Tensor, "B T Dp"], "Ta": Float[Tensor, "B Ta Dp"]}
 _CTC_LOGITS = {"T": Float[Tensor, "B T V"], "Ta": Float[Tensor, "B Ta V"]}
 _FEATURES = Float[Tensor, "B T F"]
+_LOSS_PER_EXAMPLE = Float[Tensor, " B"]
 _CLASS_LOGITS = Float[Tensor, "B K"]
 _FRAME_LOGITS = Float[Tensor, "B T K"]
 _XVECTOR = Float[Tensor, "B X"]
+_CLASS_LABELS = Int[Tensor, " B"] | Int[Tensor, "B 1"]  # the heads flatten them: a (B, 1) column works too
 
 _READS = ("output_hidden_states", "output_attentions", "return_dict")
 _DTYPE = (DtypeRule("input_values", "Data2Vec audio does not cast its input: call model(input_values.to({dtype}))."),)
@@ -166,8 +168,9 @@ def _model(call: CallView) -> dict[str, Out]:
 
 
 def _ctc(call: CallView) -> dict[str, Out]:
+    per_example = call.given("labels") and call.config.ctc_loss_reduction == "none"
     return {
-        "loss": loss(call, "labels"),
+        "loss": tensor(_LOSS_PER_EXAMPLE, "ctc_loss_reduction='none'") if per_example else loss(call, "labels"),
         "logits": tensor(_CTC_LOGITS[_after_adapter(call)]),
         **_common(call, head=False),
     }
@@ -221,7 +224,7 @@ AUDIO_CONTRACTS = (
     ),
     _contract("ForCTC", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B Lt"]}, _ctc,
               "(B, S) -> (B, T', V) CTC logits", constraints=_ctc_constraints),
-    _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, " B"]}, _seq,
+    _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": _CLASS_LABELS}, _seq,
               "(B, S) -> (B, K) logits (masked mean over frames)"),
     _contract("ForAudioFrameClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B T K"]},
               _frame, "(B, S) -> (B, T, K) frame logits; labels (B, T, K)",
@@ -229,7 +232,7 @@ AUDIO_CONTRACTS = (
     _contract(
         "ForXVector",
         ("loss", "logits", "embeddings", "hidden_states", "attentions"),
-        {**_INPUTS, "labels": Int[Tensor, " B"]},
+        {**_INPUTS, "labels": _CLASS_LABELS},
         _xvector,
         "(B, S) -> (B, X) logits and embeddings, X = xvector_output_dim",
         constraints=_xvector_constraints,

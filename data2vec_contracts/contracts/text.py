@@ -1,7 +1,8 @@
 """Contracts of the seven Data2VecText classes (RoBERTa-style encoder).
 
 Symbols: B batch, N tokens, C choices, D hidden_size, V vocab_size, K num_labels, heads num_attention_heads,
-Ne encoder length (cross-attention), P cached tokens, keep logits_to_keep.
+Ne encoder length (cross-attention), P cached tokens, Nk = P + N keys (a cache step attends to the cached tokens and
+the new ones), keep logits_to_keep.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from jaxtyping import AbstractDtype, Float, Int, Shaped
 from torch import Tensor
 
@@ -33,11 +35,14 @@ class TokenIds(AbstractDtype):
     dtypes = ["int32", "int64"]  # noqa: RUF012 - jaxtyping reads a class attribute
 
 
+# a 2-D padding mask, or a 4-D mask (boolean, or additive with -inf) over queries and keys
+_MASK = Shaped[Tensor, "B N"] | Shaped[Tensor, "#B _ N N"]
+_CACHE_MASK = Shaped[Tensor, "B Nk"] | Shaped[Tensor, "#B _ N Nk"]
 _INPUTS: dict[str, Any] = {
     "input_ids": TokenIds[Tensor, "B N"],
-    "attention_mask": Shaped[Tensor, "B N"],
+    "attention_mask": _MASK,
     "token_type_ids": Int[Tensor, "B N"],
-    "position_ids": Int[Tensor, "#B N"],
+    "position_ids": Int[Tensor, "#B N"] | Int[Tensor, " N"],
     "inputs_embeds": Float[Tensor, "B N D"],
     "encoder_hidden_states": Float[Tensor, "B Ne D"],
     "encoder_attention_mask": Shaped[Tensor, "B Ne"],
@@ -51,8 +56,10 @@ _MC_INPUTS: dict[str, Any] = {
     "labels": Int[Tensor, " B"],
 }
 _TOKEN_LABELS = Int[Tensor, "B N"]
+_FLAT_TOKEN_LABELS = Int[Tensor, "B N"] | Int[Tensor, " B*N"]  # the head flattens them: (B*N,) works too
 _STATE = Float[Tensor, "B N D"]
 _ATTN = Float[Tensor, "B heads N N"]
+_CACHE_ATTN = Float[Tensor, "B heads N Nk"]
 _CROSS = Float[Tensor, "B heads N Ne"]
 _MC_STATE = Float[Tensor, "B*C N D"]
 _MC_ATTN = Float[Tensor, "B*C heads N N"]
@@ -78,18 +85,40 @@ def _dims(config: Any) -> dict[str, tuple[int, str]]:
     }
 
 
-def _no_rules(call: CallView) -> dict[str, Rule]:
-    return {}
+def _cache_of(args: Mapping[str, Any]) -> Any:
+    """The cache argument, also under its deprecated name ``past_key_values`` (transformers 5.x still takes it)."""
+    cache = args.get(CACHE_FIELD)
+    return cache if cache is not None else args.get("past_key_values")
 
 
 def _past_length(args: Mapping[str, Any]) -> int | None:
     """The tokens a cache already holds; positions of ``input_ids`` continue after them."""
-    cache = args.get(CACHE_FIELD)
+    cache = _cache_of(args)
+    if cache is None:
+        return None
     length = getattr(cache, "get_seq_length", None)
-    return int(length()) if length is not None else None
+    if length is not None:
+        return int(length())
+    try:  # transformers 4.x legacy tuples: one (key, value) pair per layer, keys (B, heads, P, head_dim)
+        return int(cache[0][0].shape[-2])
+    except (TypeError, IndexError, AttributeError):
+        return None
 
 
 _CALL_DIMS = (CallDim("P", _past_length, f"argument {CACHE_FIELD} (the tokens it holds)"),)
+
+
+def _cached(call: CallView) -> bool:
+    return call.given(CACHE_FIELD) or call.given("past_key_values")
+
+
+def _key_inputs(call: CallView) -> dict[str, Any]:
+    """A cache step's mask covers the cached tokens and the new ones: ``Nk = P + N`` keys."""
+    return {"attention_mask": _CACHE_MASK} if _cached(call) else {}
+
+
+def _key_rules(call: CallView) -> dict[str, Rule]:
+    return {"Nk": Rule("Nk", Sym("P") + Sym("N"), "the cached tokens and the new ones")} if _cached(call) else {}
 
 
 def _constraints(call: CallView) -> list[Constraint]:
@@ -102,7 +131,7 @@ def _constraints(call: CallView) -> list[Constraint]:
     # positions of input_ids continue after the cached tokens (inputs_embeds positions do not)
     if call.given("input_ids"):
         field = "argument input_ids"
-        if call.given(CACHE_FIELD):
+        if _cached(call):
             n, cached = n + Sym("P"), ", cached ones included"
     why = (
         f"(config.max_position_embeddings={config.max_position_embeddings} - config.pad_token_id="
@@ -111,6 +140,7 @@ def _constraints(call: CallView) -> list[Constraint]:
     return [
         Constraint(
             (n.le(limit),), why, field,
+            exempt=_pads_take_no_position(config) if call.given("input_ids") else None,
             hint=(
                 f"the sequence is longer than the position table: positions start at pad_token_id + 1, so at most "
                 f"{limit} tokens fit{cached}; truncate (tokenizer(..., truncation=True, "
@@ -118,6 +148,22 @@ def _constraints(call: CallView) -> list[Constraint]:
             ),
         )
     ]
+
+
+def _pads_take_no_position(config: Any) -> Any:
+    """Positions count the non-pad tokens of each row (pads keep ``pad_token_id``): a padded batch longer than the
+    position table is valid when every row's own tokens fit. Read only when the shapes alone say no."""
+    pad = config.pad_token_id
+    limit = max_text_length(config)
+
+    def fits(args: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        ids = args.get("input_ids")
+        if pad is None or not isinstance(ids, torch.Tensor) or ids.ndim != 2 or ids.numel() == 0:
+            return False
+        longest = int((ids != pad).sum(-1).max())
+        return longest + int(values.get("P", 0)) <= limit
+
+    return fits
 
 
 def _qa_constraints(call: CallView) -> list[Constraint]:
@@ -130,7 +176,9 @@ def _qa_constraints(call: CallView) -> list[Constraint]:
     ]
 
 
-def _common(call: CallView, state: Any = _STATE, attn: Any = _ATTN) -> dict[str, Out]:
+def _common(call: CallView, state: Any = _STATE, attn: Any = None) -> dict[str, Out]:
+    if attn is None:
+        attn = _CACHE_ATTN if _cached(call) else _ATTN
     return {
         "hidden_states": hidden_states(call, state, selectable=True),
         "attentions": attentions(call, attn, modality="text"),
@@ -194,9 +242,10 @@ def _kept_positions(args: Mapping[str, Any]) -> int | None:
 
 def _causal_rules(call: CallView) -> dict[str, Rule]:
     keep = _keep(call)
+    rules = _key_rules(call)
     if isinstance(keep, int) and not isinstance(keep, bool) and keep > 0:
-        return {"keep": Rule("keep", minimum(keep, Sym("N")), "argument logits_to_keep")}
-    return {}
+        rules["keep"] = Rule("keep", minimum(keep, Sym("N")), "argument logits_to_keep")
+    return rules
 
 
 def _causal(call: CallView) -> dict[str, Out]:
@@ -218,8 +267,10 @@ def _head(logits: Any, *labels: str) -> Any:
 
 
 def _qa(call: CallView) -> dict[str, Out]:
+    both = call.given("start_positions") and call.given("end_positions")
+    no_loss = Out(OutKind.NONE, why="a loss needs start and end positions")
     return {
-        "loss": loss(call, "start_positions", "end_positions"),
+        "loss": loss(call, "start_positions") if both else no_loss,
         "start_logits": tensor(_SPAN),
         "end_logits": tensor(_SPAN),
         **_common(call),
@@ -245,7 +296,7 @@ _MODEL_FIELDS = (
 
 
 def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
-              constraints: Any = _constraints, rules: Any = _no_rules, tuple_slots: tuple[str, ...] = (),
+              constraints: Any = _constraints, rules: Any = _key_rules, tuple_slots: tuple[str, ...] = (),
               tuple_order: tuple[str, ...] = ()) -> ModelContract:
     return ModelContract(
         class_name=f"Data2VecText{name}",
@@ -260,6 +311,7 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         summary=summary,
         reads=_READS,
         call_dims=(*_CALL_DIMS, CallDim("keep", _kept_positions, "argument logits_to_keep")),
+        input_overrides=_key_inputs,
         tuple_slots=tuple_slots,
         tuple_order=tuple_order,
     )
@@ -290,7 +342,7 @@ TEXT_CONTRACTS = (
               _head(_CLASS_LOGITS, "labels"), "(B, N) -> (B, K) class logits (reads token 0)"),
     _contract("ForMultipleChoice", _HEAD_FIELDS, _MC_INPUTS, _mc,
               "(B, C, N) -> (B, C) choice logits; hidden states have batch B*C"),
-    _contract("ForTokenClassification", _HEAD_FIELDS, {**_INPUTS, "labels": _TOKEN_LABELS},
+    _contract("ForTokenClassification", _HEAD_FIELDS, {**_INPUTS, "labels": _FLAT_TOKEN_LABELS},
               _head(_TOKEN_LOGITS, "labels"), "(B, N) -> (B, N, K) token logits"),
     _contract(
         "ForQuestionAnswering",

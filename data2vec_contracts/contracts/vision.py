@@ -148,7 +148,8 @@ VISION_CONTRACTS = (
     _contract(
         "Model",
         ("last_hidden_state", "pooler_output", "hidden_states", "attentions"),
-        {**_INPUTS, "bool_masked_pos": Bool[Tensor, "B h*w"]},
+        # any 0/1 tensor works: the model casts it to the mask token's dtype
+        {**_INPUTS, "bool_masked_pos": Bool[Tensor, "B h*w"] | Int[Tensor, "B h*w"]},
         _model,
         "(B, C, H, W) pixels -> (B, 1 + h*w, D) tokens, CLS first",
     ),
