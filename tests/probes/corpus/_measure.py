@@ -1,6 +1,7 @@
 """Measure today's probe on every pipeline of the corpus: ``python -m tests.probes.corpus._measure [--json PATH]``.
 
-Prints one line per pipeline (kind, outcome, properties checked / skipped, extra calls per property) and the totals:
+Prints one line per pipeline (kind, outcome, properties checked / skipped, extra calls per property; for a probe that
+raises, each property probed alone) and the totals:
 false alarms on the correct corpus, bugs caught for the right reason on the buggy one. Nothing here is asserted; the
 assertions are in ``test_corpus.py``.
 """
@@ -49,6 +50,25 @@ def outcome(case: Case) -> dict[str, Any]:
     return row
 
 
+PROPERTIES = ("batch", "padding", "sizes", "grid")
+
+
+def by_property(case: Case) -> dict[str, str]:
+    """Each property probed alone: ``"N calls"`` when it passes, ``"skipped"``, or the error it raises."""
+    args, kwargs = case.inputs()
+    found = {}
+    for prop in PROPERTIES:
+        try:
+            result = probe(case.fn, *args, **{**case.probe_kwargs, "properties": [prop]}, **kwargs)
+        except ProbeViolation as err:
+            found[prop] = type(err).__name__
+        except ShapeContractError:
+            found[prop] = "ShapeContractError (given call)"
+        else:
+            found[prop] = f"{result.calls_by_property[prop]} calls" if prop in result.checked else "skipped"
+    return found
+
+
 def right_reason(bug: Bug, row: dict[str, Any]) -> bool:
     """The outcome the test asserts: the expected class, field and words (for a pure shape bug, the dimension)."""
     said = row.get("actual", "")
@@ -76,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             row = outcome(case)
             row["kind"] = kind
+            row["by_property"] = by_property(case) if "properties" not in case.probe_kwargs else {}
             if isinstance(case, Bug):
                 row["caught"] = right_reason(case, row)
                 row["source"] = case.source
@@ -83,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             extra = row.get("calls", {})
             shown = row["outcome"] if row["outcome"] != "pass" else "pass " + ",".join(row["checked"])
             print(f"{kind:7} {case.name:42} {shown:40} {extra}  {row.get('actual', '')[:140]}")
+            if row["outcome"] != "pass" and row["by_property"]:
+                print(f"{'':50} alone: {row['by_property']}")
             if row["outcome"] == "pass":
                 for key, reason in row["skipped"].items():
                     print(f"{'':50} skipped {key}: {reason[:110]}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from jaxtyping import Float, Int
@@ -237,6 +240,15 @@ def _pairs() -> dict[str, Tensor]:
 _CONTRASTIVE = {"dims": {"D": "model.config.hidden_size"}}
 
 
+def _coupled(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``@contract(..., batch_coupled=True)``, the declaration issue 10 asks for; until it exists, the pipeline as
+    users must write it today (so the strict xfail of its case turns red once the declaration works)."""
+    try:
+        return contract(**_CONTRASTIVE, name=name, batch_coupled=True)(fn)  # type: ignore[call-overload]
+    except TypeError:
+        return contract(**_CONTRASTIVE, name=name)(fn)
+
+
 def _info_nce(
     model: nn.Module,
     query_input_ids: Int[Tensor, "B Nq"],
@@ -257,7 +269,7 @@ in_batch_contrastive_loss = correct(
     contract_kwargs=_CONTRASTIVE,
     today=COUPLED + ": every other document of the batch is a negative, so example 0 alone has another loss",
     name="in_batch_contrastive_loss",
-)(contract(**_CONTRASTIVE, name="in_batch_contrastive_loss")(_info_nce))
+)(_coupled(_info_nce, "in_batch_contrastive_loss"))
 
 
 def _info_nce_mean_over_padding(
@@ -354,7 +366,7 @@ def token_predictions(
 
 
 class Tagger(nn.Module):
-    """A BiLSTM-free tagger head: an LSTM over the encoder states, then a linear layer."""
+    """A tagger head: an LSTM over the encoder states, then a linear layer."""
 
     def __init__(self, hidden: int, labels: int, batch_first: bool) -> None:
         super().__init__()
@@ -809,8 +821,11 @@ def bn_head_left_in_train_mode(
     twin="bn_head_scores",
     expect=BatchIndependenceError,
     says="differs from example",
-    today=EVAL_FORCED + ": the head is an argument, so the probe runs it in eval mode and the batch statistics "
-    "it really uses never show",
+    today=because(
+        EVAL_FORCED + ": the head is an argument, so the probe runs it in eval mode and the batch statistics it "
+        "really uses never show",
+        ALONE_RAISES + ": once in train mode, BatchNorm1d raises at B=1 (as for bn_head_left_in_train_mode)",
+    ),
     name="bn_head_argument_in_train_mode",
 )
 @contract(dims={"K": "head.3.out_features"})
@@ -853,4 +868,4 @@ contrastive_loss_over_padding = buggy(
     contract_kwargs=_CONTRASTIVE,
     today=COUPLED + ": batch independence fails first, on purpose, and the padding bug is never looked for",
     name="contrastive_loss_over_padding",
-)(contract(**_CONTRASTIVE, name="contrastive_loss_over_padding")(_info_nce_mean_over_padding))
+)(_coupled(_info_nce_mean_over_padding, "contrastive_loss_over_padding"))

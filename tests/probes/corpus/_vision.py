@@ -151,7 +151,7 @@ def pixel_grid(model: nn.Module, pixel_values: Float[Tensor, "B C H W"], h: int,
 @correct(
     lambda: call(_backbone(), I.images(2, 32, 32), 4, 4),
     "hand-written grid from int h, w (no where=), square",
-    today=INT_HW + ": W and w are resized independently (nothing ties w to W), and the reshape raises",
+    today=INT_HW + ": H, W and w are resized independently (nothing ties h, w to H, W), and the reshape raises",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def pixel_grid_given_hw(
