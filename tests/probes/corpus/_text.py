@@ -178,7 +178,7 @@ def rightmost_kept_token_embedding(
 ) -> Float[Tensor, "B D"]:
     hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
     n = attention_mask.shape[1]
-    last = n - 1 - attention_mask.flip(dims=[1]).argmax(dim=1)  # huggingface/peft#3622's fix
+    last = n - 1 - attention_mask.flip(dims=[1]).argmax(dim=1)  # the rightmost kept position (huggingface/peft#3620)
     return hidden[torch.arange(hidden.shape[0]), last]
 
 
@@ -221,7 +221,8 @@ def normalised_embedding(
 def normalised_over_the_batch(
     model: nn.Module, input_ids: Int[Tensor, "B N"], attention_mask: Int[Tensor, "B N"]
 ) -> Float[Tensor, "B D"]:
-    # alireza-nasiri/SoundCLR#4: "You specify dim=0 for every F.normalize(). Is it normalizing along the batch axis?"
+    # alireza-nasiri/SoundCLR#4: "You specify dim=0 for every F.normalize(). Is it normalizing along with the batch
+    # size axis?"
     return F.normalize(masked_mean_embedding(model, input_ids, attention_mask), dim=0)
 
 
@@ -672,7 +673,7 @@ def regression_loss_broadcast(
     attention_mask: Int[Tensor, "B N"],
     targets: Float[Tensor, " B"],
 ) -> Float[Tensor, " B"]:
-    # sktime#10931: "MSELoss broadcast (B, 1) against (B,) into a (B, B) all-pairs matrix"
+    # sktime#10931: "self._criterion(y_pred, outputs) broadcasts (B, 1) against (B,) into a (B, B) all-pairs matrix"
     predicted = head(masked_mean_embedding(model, input_ids, attention_mask))  # (B, 1)
     return ((predicted - targets) ** 2).mean(dim=-1)
 
