@@ -8,7 +8,7 @@ from typing import Any, TypeVar, overload
 
 import torch
 
-from ..checker import DimSource, FunctionContract
+from ..checker import DimSource, FunctionContract, FunctionPlan
 from ..contracts import hint_for
 from ._observe import CheckKind, call_observers, notify, observers
 from ._switch import active, env_enabled, pinned
@@ -17,6 +17,12 @@ __all__ = ["contract", "contract_of"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _MARK = "__shape_contract__"
+
+
+def _given(args: tuple[Any, ...], kwargs: Mapping[str, Any], plan: FunctionPlan) -> frozenset[str]:
+    names = list(plan.signature.parameters)
+    positional = {names[i] for i, v in enumerate(args[: len(names)]) if v is not None}
+    return frozenset(positional | {k for k, v in kwargs.items() if v is not None})
 
 
 def contract_of(fn: Callable[..., Any]) -> FunctionContract | None:
@@ -86,7 +92,7 @@ def _contract(
             scope = plan.check_args(args, kwargs, pinned())
             plan.check_return(scope, out)
             if listeners:
-                notify(plan.name, CheckKind.FUNCTION, scope.values)
+                notify(plan.name, CheckKind.FUNCTION, scope.values, arguments=_given(args, kwargs, plan))
 
     compiled_check = torch.compiler.disable(check_after, recursive=True)  # type: ignore[no-untyped-call]
     is_compiling = torch.compiler.is_compiling
@@ -108,7 +114,7 @@ def _contract(
         out = fn(*args, **kwargs)
         plan.check_return(scope, out)
         if listeners:
-            notify(plan.name, CheckKind.FUNCTION, scope.values)
+            notify(plan.name, CheckKind.FUNCTION, scope.values, arguments=_given(args, kwargs, plan))
         return out
 
     setattr(wrapper, _MARK, declared)

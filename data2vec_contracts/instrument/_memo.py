@@ -89,6 +89,7 @@ def output_signature(out: Any) -> Any:
 class Entry:
     outputs: Any
     values: dict[str, Any]
+    arguments: frozenset[str]
 
 
 class CallMemo:
@@ -101,12 +102,12 @@ class CallMemo:
     def lookup(self, key: tuple[Any, ...]) -> Entry | None:
         return self._entries.get(key)
 
-    def store(self, key: tuple[Any, ...], outputs: Any, values: Mapping[str, Any]) -> None:
+    def store(self, key: tuple[Any, ...], outputs: Any, values: Mapping[str, Any], arguments: frozenset[str]) -> None:
         with self._lock:
             entries = self._entries
             if key not in entries and len(entries) >= CAPACITY:
                 del entries[next(iter(entries))]
-            entries[key] = Entry(outputs, dict(values))
+            entries[key] = Entry(outputs, dict(values), arguments)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -162,9 +162,10 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
         scope: Scope = plan.check_inputs(arguments, state.dtype(), pinned())
         out = produce()
         plan.check_outputs(scope, out)
+        given = frozenset(k for k, v in arguments.items() if v is not None)
         if listeners:
-            notify(class_name, CheckKind.MODEL, scope.values)
-        return out, scope, state
+            notify(class_name, CheckKind.MODEL, scope.values, arguments=given)
+        return out, scope, state, given
 
     def check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         __tracebackhide__ = True
@@ -192,17 +193,17 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                     out = original(self, *args, **kwargs)
                     if output_signature(out) == entry.outputs:
                         if listeners:
-                            notify(class_name, CheckKind.MODEL, entry.values)
+                            notify(class_name, CheckKind.MODEL, entry.values, arguments=entry.arguments)
                         return out
                     check(self, args, kwargs, out)  # a new output signature: the full check says what changed
                     return out
-        out, scope, state = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
+        out, scope, state, given = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
         if key is None:
             key = input_signature(self, args, kwargs, state.dtype())
         if key is not None:
             outputs = output_signature(out)
             if outputs is not None:
-                state.memo.store(key, outputs, scope.values)
+                state.memo.store(key, outputs, scope.values, given)
         return out
 
     setattr(forward, _MARK, (contract, original))

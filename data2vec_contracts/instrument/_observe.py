@@ -29,12 +29,14 @@ class CheckKind(str, Enum):
 
 @dataclass(frozen=True)
 class CheckEvent:
-    """One completed check: which contract, what kind (``model`` or ``function``), the dimension values."""
+    """One completed check: which contract, what kind (``model`` or ``function``), the dimension values, and the
+    names of the arguments the call was given (not None)."""
 
     contract: str
     kind: CheckKind
     dims: Mapping[str, Any]
     passed: bool
+    arguments: frozenset[str] = frozenset()
 
 
 #: Called as ``observe(contract, args, kwargs)`` before a checked function runs, once its arguments passed.
@@ -59,8 +61,14 @@ def remove_observer(fn: Callable[[CheckEvent], None]) -> None:
         _observers.remove(fn)
 
 
-def notify(contract: str, kind: CheckKind, dims: Mapping[str, Any], passed: bool = True) -> None:
-    event = CheckEvent(contract, kind, dict(dims), passed)
+def notify(
+    contract: str,
+    kind: CheckKind,
+    dims: Mapping[str, Any],
+    passed: bool = True,
+    arguments: frozenset[str] = frozenset(),
+) -> None:
+    event = CheckEvent(contract, kind, dict(dims), passed, arguments)
     for fn in tuple(_observers):
         fn(event)
 
