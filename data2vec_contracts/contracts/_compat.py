@@ -15,6 +15,7 @@ __all__ = [
     "CROSS_ATTENTIONS_EMPTY",
     "DEFAULT_ATTN",
     "FRAME_TUPLE_HAS_LOSS",
+    "HIDDEN_STATES_NEED_A_LAYER",
     "HIDDEN_STATES_SELECTABLE",
     "LAYERDROP_KEEPS_SLOTS",
     "LOGITS_TO_KEEP",
@@ -76,6 +77,10 @@ LAYERDROP_KEEPS_SLOTS: bool = not _V5
 TEXT_RUNS_ON_META: bool = _V5
 #: Data2VecVision casts pixel_values to its parameter dtype (5.x); 4.x raises on a mismatch.
 VISION_CASTS_PIXELS: bool = _V5
+#: Per modality: hidden states are recorded around the layers that run (5.x text and audio), so a model without
+#: layers (num_hidden_layers=0), or an audio encoder whose every layer layerdrop skipped, returns no state at all;
+#: 4.x, and 5.x vision, still return the embeddings.
+HIDDEN_STATES_NEED_A_LAYER: dict[str, bool] = {"text": _V5, "audio": _V5, "vision": False}
 
 _MODALITY = {"Data2VecTextConfig": "text", "Data2VecAudioConfig": "audio", "Data2VecVisionConfig": "vision"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import torch
@@ -18,15 +19,34 @@ Shape = tuple[int, ...]
 FieldShape = Shape | tuple[Shape | None, ...] | None
 
 
-class ExpectedField(NamedTuple):
-    """The concrete shape of one output field and its symbolic form.
-
-    A tensor field has ``shape=(2, 7, 768)`` and ``symbolic=("B", "N", "D")``; a tuple field such as
-    ``hidden_states`` has a tuple of those (``None`` for slots that hold None); a cache has both None.
-    """
-
+class _Field(NamedTuple):
     shape: FieldShape
     symbolic: Any
+
+
+class ExpectedField(_Field):
+    """The concrete shape of one output field and its symbolic form: a pair, ``shape, symbolic = field``.
+
+    A tensor field has ``shape=(2, 7, 768)`` and ``symbolic=("B", "N", "D")``; a tuple field such as
+    ``hidden_states`` has a tuple of those (``None`` for slots that hold None); a cache has both None. A tuple whose
+    length varies from call to call (layerdrop in training mode) has ``length=(least, most)``, its ``shape`` listing
+    the most items, and ``why`` says so; for every other field ``length`` is None.
+    """
+
+    length: tuple[int, int] | None
+    why: str
+
+    def __new__(
+        cls, shape: FieldShape, symbolic: Any, length: tuple[int, int] | None = None, why: str = ""
+    ) -> ExpectedField:
+        field = super().__new__(cls, shape, symbolic)
+        field.length = length
+        field.why = why
+        return field
+
+    def __repr__(self) -> str:
+        extra = f", length={self.length!r}, why={self.why!r}" if self.length is not None else ""
+        return f"ExpectedField(shape={self.shape!r}, symbolic={self.symbolic!r}{extra})"
 
 
 _MODALITY = {"Data2VecTextConfig": "Text", "Data2VecAudioConfig": "Audio", "Data2VecVisionConfig": "Vision"}
@@ -65,34 +85,69 @@ def expected_shapes(
     width: int | None = None,
     output_hidden_states: bool | int | list[int] | None = None,
     output_attentions: bool | None = None,
-    labels: bool = False,
+    labels: bool | str | Iterable[str] = False,
     add_pooling_layer: bool | None = None,
+    logits_to_keep: int | torch.Tensor | None = None,
+    encoder_seq_len: int | None = None,
+    use_cache: bool | None = None,
+    past_len: int | None = None,
+    return_dict: bool | None = None,
+    training: bool | None = None,
 ) -> dict[str, ExpectedField]:
     """The shape of every output field a forward call returns, in the order of the output class.
 
-    Give a model, or a config plus ``head`` (``"ForCTC"`` or ``"Data2VecAudioForCTC"``; default
-    ``"Model"``). Sizes: text ``seq_len`` (and ``num_choices`` for ForMultipleChoice), audio
-    ``samples``, vision ``height``/``width`` (default ``config.image_size``). The flags mean what they
-    mean to ``forward`` (``None``: the config's value). Fields that would be None are left out, so
-    the keys equal ``output.keys()`` of the real call.
+    Give a model, or a config plus ``head`` (``"ForCTC"`` or ``"Data2VecAudioForCTC"``; default ``"Model"``).
+    Sizes: text ``seq_len`` (and ``num_choices`` for ForMultipleChoice), audio ``samples``, vision
+    ``height``/``width`` (default ``config.image_size``). The flags mean what they mean to ``forward`` (``None``: the
+    config's value): ``labels=True`` gives every label argument of the head, or name them (``"start_positions"``);
+    ``logits_to_keep`` (ForCausalLM: an int, or the index or boolean tensor you pass); ``encoder_seq_len`` passes ``encoder_hidden_states`` of that length
+    (cross-attention); ``past_len`` passes a cache already holding that many tokens; ``return_dict=False`` answers
+    for the tuple, in its order; ``training`` (default: the model's mode) answers for training mode, where layerdrop
+    makes some lengths vary (``ExpectedField.length``). Fields that would be None are left out, so the keys equal
+    ``output.keys()`` of the real call (or the tuple's items).
     """
     contract, config, model = _resolve(model_or_config, head)
-    args: dict[str, Any] = {"output_hidden_states": output_hidden_states, "output_attentions": output_attentions}
-    if labels:
-        args["labels"] = args["start_positions"] = args["end_positions"] = True
-    training = bool(model.training) if model is not None else False
-    view = contract.view(config, args, training, model)
+    args: dict[str, Any] = {
+        "output_hidden_states": output_hidden_states,
+        "output_attentions": output_attentions,
+        "use_cache": use_cache,
+        "return_dict": return_dict,
+    }
+    for name in _label_names(contract, labels):
+        args[name] = True
+    if logits_to_keep is not None:
+        keep = logits_to_keep
+        args["logits_to_keep"] = keep if isinstance(keep, torch.Tensor) else _natural("logits_to_keep", keep)
+    if encoder_seq_len is not None:
+        args["encoder_hidden_states"] = True
+    if past_len is not None:
+        args[contract.cache_argument or "past_key_values"] = True
+    mode = training if training is not None else bool(model.training) if model is not None else False
+    view = contract.view(config, args, mode, model)
     if add_pooling_layer is not None:
         view = dataclasses.replace(view, pooled=add_pooling_layer)
     plan = contract.compile(view)
     scope: Scope = plan.new_scope()
     sizes = _sizes(contract, config, batch, seq_len, num_choices, samples, height, width)
+    if encoder_seq_len is not None:
+        sizes["Ne"] = _positive("encoder_seq_len", encoder_seq_len)
+    if past_len is not None:
+        sizes["P"] = _natural("past_len", past_len)
     for name, value in sizes.items():
         scope.bind(name, value, f"expected_shapes({_ARG[name]}={value})")
+    for call_dim in contract.call_dims:  # sizes read from non-tensor arguments (the positions logits_to_keep keeps)
+        size = call_dim.read(args)
+        if size is not None and call_dim.name not in scope.values:
+            scope.bind(call_dim.name, size, call_dim.source)
     scope.check_constraints(plan.constraints)
+    fields = plan.tuple_fields if return_dict is False else tuple(name for name, _ in plan.outputs)
+    outputs = dict(plan.outputs)
     result: dict[str, ExpectedField] = {}
-    for name, out in plan.outputs:
+    for name in fields:
+        out = outputs[name]
         if out.kind is OutKind.NONE:
+            if return_dict is False:  # a slot the tuple keeps for a None (transformers 4.x: the pooler)
+                result[name] = ExpectedField(None, None)
             continue
         if out.kind is OutKind.TENSOR:
             assert out.spec is not None
@@ -106,19 +161,44 @@ def expected_shapes(
             one = shape_of(out.spec, scope) if out.spec is not None else None
             sym = symbols_of(out.spec) if out.spec is not None else None
             keep = [out.present is None or i in out.present for i in range(n)]
+            length = (out.min_length, out.max_length) if out.length < 0 else None
             result[name] = ExpectedField(
-                tuple(one if k else None for k in keep), tuple(sym if k else None for k in keep)
+                tuple(one if k else None for k in keep), tuple(sym if k else None for k in keep), length,
+                out.why if length is not None else "",
             )
-    order = {f: i for i, f in enumerate(contract.fields)}
-    return dict(sorted(result.items(), key=lambda kv: order[kv[0]]))
+    return result
 
 
-_ARG = {"B": "batch", "N": "seq_len", "C": "num_choices", "S": "samples", "H": "height", "W": "width"}
+def _label_names(contract: ModelContract, labels: bool | str | Iterable[str]) -> list[str]:
+    if labels is False:
+        return []
+    if labels is True:
+        return list(contract.label_arguments)
+    names = [labels] if isinstance(labels, str) else list(labels)
+    unknown = [n for n in names if n not in contract.label_arguments]
+    if unknown:
+        raise ValueError(
+            f"expected_shapes(): {contract.class_name} takes no label argument {unknown[0]!r}; its label arguments "
+            f"are {', '.join(contract.label_arguments) or 'none'}"
+        )
+    return names
+
+
+_ARG = {
+    "B": "batch", "N": "seq_len", "C": "num_choices", "S": "samples", "H": "height", "W": "width",
+    "Ne": "encoder_seq_len", "P": "past_len",
+}
 
 
 def _positive(name: str, value: int | None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"expected_shapes(): {name} must be a positive int, got {value!r}")
+    return value
+
+
+def _natural(name: str, value: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected_shapes(): {name} must be an int >= 0, got {value!r}")
     return value
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from jaxtyping import Float
 from torch import Tensor
 
-from ._compat import HIDDEN_STATES_SELECTABLE, LAYERDROP_KEEPS_SLOTS, SDPA_ATTENTIONS
+from ._compat import HIDDEN_STATES_NEED_A_LAYER, HIDDEN_STATES_SELECTABLE, LAYERDROP_KEEPS_SLOTS, SDPA_ATTENTIONS
 from ._plan import ABSENT, CallView, Out, OutKind, tensor
 
 __all__ = ["LOSS", "attentions", "config_dim", "hidden_states", "loss"]
@@ -21,7 +21,13 @@ def config_dim(config: Any, field: str) -> tuple[int, str]:
 
 
 def hidden_states(
-    call: CallView, annotation: Any, *, selectable: bool, list_on_selection: bool = False, variable: bool = False
+    call: CallView,
+    annotation: Any,
+    *,
+    modality: str,
+    selectable: bool,
+    list_on_selection: bool = False,
+    variable: bool = False,
 ) -> Out:
     """``output_hidden_states``: None, all L+1 states, or (transformers 5.x) an index selection.
 
@@ -31,8 +37,9 @@ def hidden_states(
     if not flag:
         return ABSENT
     selectable = selectable and HIDDEN_STATES_SELECTABLE
-    n = int(call.config.num_hidden_layers) + 1
-    why = f"L+1 with config.num_hidden_layers={n - 1}"
+    layers = int(call.config.num_hidden_layers)
+    n = layers + 1 if layers or not HIDDEN_STATES_NEED_A_LAYER[modality] else 0
+    why = f"L+1 with config.num_hidden_layers={layers}" if n else "none: config.num_hidden_layers=0"
     if variable and not LAYERDROP_KEEPS_SLOTS:
         # unselected slots are None, and layerdrop shifts which slot holds which layer
         optional = selectable and not isinstance(flag, bool)

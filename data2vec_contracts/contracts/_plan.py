@@ -266,6 +266,9 @@ class ModelContract:
     reads: tuple[str, ...] = ()
     #: annotations that replace some of ``inputs`` for some calls (a cache step's mask covers the cached tokens)
     input_overrides: Callable[[CallView], Mapping[str, Any]] | None = None
+    #: the arguments that are labels (a loss), and the argument that takes a cache, if any
+    label_arguments: tuple[str, ...] = ()
+    cache_argument: str | None = None
     dtype_rules: tuple[DtypeRule, ...] = ()
     call_dims: tuple[CallDim, ...] = ()
     #: fields that keep their place in a return_dict=False tuple even when None

@@ -150,7 +150,9 @@ def _common(call: CallView, *, head: bool) -> dict[str, Out]:
         call = CallView(call.config, {**call.args, "output_hidden_states": True}, call.given_names, call.training,
                         call.pooled, call.gradient_checkpointing)
     return {
-        "hidden_states": hidden_states(call, _FRAMES, selectable=True, list_on_selection=head, variable=variable),
+        "hidden_states": hidden_states(
+            call, _FRAMES, modality="audio", selectable=True, list_on_selection=head, variable=variable
+        ),
         "attentions": attentions(call, _ATTN, modality="audio", variable=variable),
     }
 
@@ -208,6 +210,7 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         summary=summary,
         reads=_READS,
         dtype_rules=_DTYPE,
+        label_arguments=("labels",) if "labels" in inputs else (),
         tuple_omits=tuple_omits,
     )
 

@@ -69,7 +69,7 @@ _CHOICES = Float[Tensor, "B C"]
 _TOKEN_LOGITS = Float[Tensor, "B N K"]
 _VOCAB_LOGITS = Float[Tensor, "B N V"]
 _KEPT_LOGITS = Float[Tensor, "B keep V"]
-_SELECTED_LOGITS = Float[Tensor, "_ V"]
+_SELECTED_LOGITS = Float[Tensor, "Nsel V"]
 _CLASS_LOGITS = Float[Tensor, "B K"]
 _POSITIONS = Int[Tensor, "B ..."]
 
@@ -180,7 +180,7 @@ def _common(call: CallView, state: Any = _STATE, attn: Any = None) -> dict[str, 
     if attn is None:
         attn = _CACHE_ATTN if _cached(call) else _ATTN
     return {
-        "hidden_states": hidden_states(call, state, selectable=True),
+        "hidden_states": hidden_states(call, state, modality="text", selectable=True),
         "attentions": attentions(call, attn, modality="text"),
     }
 
@@ -236,8 +236,17 @@ def _causal_logits(call: CallView) -> Out:
 
 def _kept_positions(args: Mapping[str, Any]) -> int | None:
     keep = args.get("logits_to_keep") if LOGITS_TO_KEEP else None
-    shape = getattr(keep, "shape", None)
-    return int(shape[-1]) if shape is not None and len(shape) == 1 else None
+    if isinstance(keep, torch.Tensor) and keep.dtype != torch.bool and keep.ndim in (1, 2):
+        return int(keep.shape[-1])  # positions for every row (1-D), or per row (2-D, the same count)
+    return None
+
+
+def _selected_positions(args: Mapping[str, Any]) -> int | None:
+    """A boolean (B, N) ``logits_to_keep`` keeps the positions it marks, from every row (read from its values)."""
+    keep = args.get("logits_to_keep") if LOGITS_TO_KEEP else None
+    if isinstance(keep, torch.Tensor) and keep.dtype == torch.bool and keep.ndim == 2:
+        return int(keep.sum())
+    return None
 
 
 def _causal_rules(call: CallView) -> dict[str, Rule]:
@@ -310,8 +319,14 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         first_input="input_ids",
         summary=summary,
         reads=_READS,
-        call_dims=(*_CALL_DIMS, CallDim("keep", _kept_positions, "argument logits_to_keep")),
+        call_dims=(
+            *_CALL_DIMS,
+            CallDim("keep", _kept_positions, "argument logits_to_keep"),
+            CallDim("Nsel", _selected_positions, "argument logits_to_keep (the positions it marks)"),
+        ),
         input_overrides=_key_inputs,
+        label_arguments=tuple(n for n in inputs if n in ("labels", "start_positions", "end_positions")),
+        cache_argument=CACHE_FIELD,
         tuple_slots=tuple_slots,
         tuple_order=tuple_order,
     )

@@ -99,7 +99,7 @@ def _seg_constraints(call: CallView) -> list[Constraint]:
 
 def _common(call: CallView) -> dict[str, Out]:
     return {
-        "hidden_states": hidden_states(call, _TOKENS, selectable=False),
+        "hidden_states": hidden_states(call, _TOKENS, modality="vision", selectable=False),
         "attentions": attentions(call, _ATTN, modality="vision"),
     }
 
@@ -139,6 +139,7 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         summary=summary,
         reads=_READS,
         dtype_rules=_DTYPE,
+        label_arguments=("labels",) if "labels" in inputs else (),
     )
 
 

@@ -121,3 +121,11 @@ def test_text_on_meta_and_vision_pixel_casting() -> None:
     else:
         with pytest.raises(RuntimeError, match="Input type"):
             vision(pixel_values=pixels)
+
+
+@pytest.mark.parametrize("modality", ["text", "audio", "vision"])
+def test_hidden_states_of_a_model_without_layers(modality: str) -> None:
+    model = tiny_model(modality, num_hidden_layers=0)
+    out = model(**tiny_inputs(model), output_hidden_states=True, output_attentions=True)
+    assert len(out.hidden_states) == (0 if C.HIDDEN_STATES_NEED_A_LAYER[modality] else 1)
+    assert len(out.attentions) == 0

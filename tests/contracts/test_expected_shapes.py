@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import torch
 
-from data2vec_contracts import ExpectedField, expected_shapes
+from data2vec_contracts import ExpectedField, checked, expected_shapes
+from data2vec_contracts.contracts import _compat as C
 from tests._models import (
     CACHE_FIELD,
     CLASSES,
@@ -21,10 +22,8 @@ from tests._models import (
     tiny_model,
 )
 
-# expected_shapes takes no use_cache / logits_to_keep, and cannot know which layers layerdrop skips
-_EXACT = [
-    s for s in scenarios() if not s.train and not ({"use_cache", "logits_to_keep"} & set(s.call_flags))
-]
+# expected_shapes cannot know which layers layerdrop skips: training mode is answered with ranges, tested below
+_EXACT = [s for s in scenarios() if not s.train]
 _TRAINING = [s for s in scenarios() if s.train and s.config_dict.get("add_adapter") is not True]
 
 
@@ -38,6 +37,9 @@ def _expected(scenario: Scenario, model: Any) -> dict[str, ExpectedField]:
         output_hidden_states=flags.get("output_hidden_states"),
         output_attentions=flags.get("output_attentions"),
         labels=scenario.labels is not None,
+        use_cache=flags.get("use_cache"),
+        logits_to_keep=flags.get("logits_to_keep"),
+        return_dict=False if scenario.returns_tuple else None,
     )
 
 
@@ -48,17 +50,9 @@ def test_expected_shapes_equal_the_real_output(scenario: Scenario) -> None:
     expected = _expected(scenario, model)
     assert isinstance(out, tuple) == scenario.returns_tuple
     if scenario.returns_tuple:
-        names = list(expected)
-        text_model = (scenario.modality, scenario.head) == ("text", "Model")
-        if not TRANSFORMERS_5 and text_model:
-            # 4.x: the output class lists hidden_states before the cache, the tuple after it
-            names.sort(key=lambda n: n != "last_hidden_state" and n != "pooler_output" and n != CACHE_FIELD)
-        want: list[Any] = [expected[n].shape for n in names]
-        if not TRANSFORMERS_5 and text_model and "pooler_output" not in expected:
-            want.insert(1, None)  # 4.x keeps the pooler's place in the tuple
-        if not TRANSFORMERS_5 and scenario.head == "ForAudioFrameClassification" and "loss" in expected:
-            want.pop(0)  # 4.x leaves the loss out of the tuple of this head
-        assert tuple(output_shapes(dict(enumerate(out))).values()) == tuple(want)
+        # return_dict=False: the answer lists the tuple's items in order (4.x keeps a None slot for the pooler)
+        got = [None if v is None else output_shapes({0: v}).get(0) for v in out]
+        assert got == [f.shape for f in expected.values()]
     else:
         # the same fields, in the order of the output class, with the same shapes
         assert list(output_shapes(out).items()) == [(name, f.shape) for name, f in expected.items()]
@@ -202,3 +196,97 @@ def test_wrong_arguments() -> None:
         expected_shapes(config, batch=1)
     with pytest.raises(TypeError, match="takes a Data2Vec model or a Data2VecTextConfig"):
         expected_shapes(torch.nn.Linear(2, 2).state_dict(), batch=1)
+
+
+# -- everything that changes an output (issue 9) --------------------------------------------------------------
+def _real_shapes(out: Any) -> dict[Any, Any]:
+    items = out.items() if hasattr(out, "items") else enumerate(out)
+    found: dict[Any, Any] = {}
+    for key, value in items:
+        if value is None:
+            continue
+        if isinstance(value, torch.Tensor):
+            found[key] = tuple(value.shape)
+        elif isinstance(value, (tuple, list)):
+            found[key] = tuple(None if v is None else tuple(v.shape) for v in value)
+        else:
+            found[key] = None  # a cache object
+    return found
+
+
+def _answers(model: Any, **kwargs: Any) -> dict[str, Any]:
+    return {name: field.shape for name, field in expected_shapes(model, **kwargs).items()}
+
+
+def test_logits_to_keep_past_len_and_cache_steps_equal_real_outputs() -> None:
+    model = checked(tiny_model("text", "ForCausalLM", is_decoder=True, attn_implementation="eager"))
+    ids = torch.randint(2, 99, (2, 5))
+    first = model(input_ids=ids, output_attentions=True)
+    assert _real_shapes(first) == _answers(model, batch=2, seq_len=5, output_attentions=True)
+    cache = getattr(first, CACHE_FIELD)
+    step = model(input_ids=ids[:, :1], attention_mask=torch.ones(2, 6, dtype=torch.long), output_attentions=True,
+                 **{CACHE_FIELD: cache})
+    assert _real_shapes(step) == _answers(model, batch=2, seq_len=1, past_len=5, output_attentions=True)
+    assert _real_shapes(step)["attentions"] == ((2, 4, 1, 6), (2, 4, 1, 6))  # (B, heads, N, P + N)
+    if TRANSFORMERS_5:
+        kept = model(input_ids=ids, logits_to_keep=2)
+        assert _real_shapes(kept) == _answers(model, batch=2, seq_len=5, logits_to_keep=2)
+
+
+def test_cross_attentions_and_the_return_dict_false_tuple_equal_real_outputs() -> None:
+    model = checked(tiny_model("text", is_decoder=True, add_cross_attention=True, attn_implementation="eager"))
+    ids = torch.randint(2, 99, (2, 5))
+    out = model(input_ids=ids, encoder_hidden_states=torch.randn(2, 7, 32), output_attentions=True)
+    assert _real_shapes(out) == _answers(model, batch=2, seq_len=5, encoder_seq_len=7, output_attentions=True)
+    as_tuple = model(input_ids=ids, return_dict=False, output_hidden_states=True)
+    answer = expected_shapes(model, batch=2, seq_len=5, return_dict=False, output_hidden_states=True)
+    assert len(answer) == len(as_tuple)
+    assert list(_real_shapes(as_tuple).values()) == [field.shape for field in answer.values()]
+
+
+def test_labels_by_name_and_training_mode_lengths() -> None:
+    qa = checked(tiny_model("text", "ForQuestionAnswering"))
+    starts = torch.zeros(2, dtype=torch.long)
+    ids = torch.randint(2, 99, (2, 5))
+    assert "loss" not in _real_shapes(qa(input_ids=ids, start_positions=starts))
+    assert "loss" not in _answers(qa, batch=2, seq_len=5, labels="start_positions")
+    assert "loss" in _answers(qa, batch=2, seq_len=5, labels=["start_positions", "end_positions"])
+    with pytest.raises(ValueError, match="takes no label argument 'labels'; its label arguments are start_positions"):
+        expected_shapes(qa, batch=2, seq_len=5, labels="labels")
+    audio = checked(tiny_model("audio", layerdrop=0.5)).train()
+    answer = expected_shapes(audio, batch=2, samples=1000, output_hidden_states=True)["hidden_states"]
+    # 4.x keeps a slot per layer (None when skipped): a fixed length; 5.x leaves skipped layers out: a range
+    assert answer.length == (None if C.LAYERDROP_KEEPS_SLOTS else (0, 3))
+    for seed in range(4):
+        torch.manual_seed(seed)
+        states = audio(**tiny_inputs(audio, batch=2, samples=1000), output_hidden_states=True).hidden_states
+        if answer.length is None:
+            assert len(states) == len(answer.shape)
+        else:
+            assert answer.length[0] <= len(states) <= answer.length[1]
+            assert "layerdrop" in answer.why
+        assert all(s is None or tuple(s.shape) == answer.shape[0] for s in states)
+
+
+def test_tuple_patch_and_image_sizes() -> None:
+    model = checked(tiny_model("vision", patch_size=(8, 4), image_size=(32, 48)))
+    out = model(pixel_values=torch.randn(2, 3, 32, 48), output_hidden_states=True)
+    assert _real_shapes(out) == _answers(model, batch=2, output_hidden_states=True)
+    assert _real_shapes(out)["last_hidden_state"] == (2, 1 + 4 * 12, 32)
+
+
+def test_models_without_layers() -> None:
+    for modality in ("text", "audio", "vision"):
+        model = checked(tiny_model(modality, num_hidden_layers=0))
+        inputs = tiny_inputs(model)
+        out = model(**inputs, output_hidden_states=True)
+        sizes = {k: v.shape[-1] for k, v in inputs.items() if k in ("input_ids", "input_values")}
+        if modality == "text":
+            answer = _answers(model, batch=inputs["input_ids"].shape[0], seq_len=sizes["input_ids"],
+                              output_hidden_states=True)
+        elif modality == "audio":
+            answer = _answers(model, batch=inputs["input_values"].shape[0], samples=sizes["input_values"],
+                              output_hidden_states=True)
+        else:
+            answer = _answers(model, batch=inputs["pixel_values"].shape[0], output_hidden_states=True)
+        assert _real_shapes(out) == answer
