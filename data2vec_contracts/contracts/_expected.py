@@ -100,8 +100,9 @@ def expected_shapes(
     Sizes: text ``seq_len`` (and ``num_choices`` for ForMultipleChoice), audio ``samples``, vision
     ``height``/``width`` (default ``config.image_size``). The flags mean what they mean to ``forward`` (``None``: the
     config's value): ``labels=True`` gives every label argument of the head, or name them (``"start_positions"``);
-    ``logits_to_keep`` (ForCausalLM: an int, or the index or boolean tensor you pass); ``encoder_seq_len`` passes ``encoder_hidden_states`` of that length
-    (cross-attention); ``past_len`` passes a cache already holding that many tokens; ``return_dict=False`` answers
+    ``logits_to_keep`` (ForCausalLM: an int, or the index or boolean tensor you pass); ``encoder_seq_len`` passes
+    ``encoder_hidden_states`` of that length (cross-attention); ``past_len`` passes a cache already holding that many
+    tokens; ``return_dict=False`` answers
     for the tuple, in its order; ``training`` (default: the model's mode) answers for training mode, where layerdrop
     makes some lengths vary (``ExpectedField.length``). Fields that would be None are left out, so the keys equal
     ``output.keys()`` of the real call (or the tuple's items).
@@ -116,8 +117,8 @@ def expected_shapes(
     for name in _label_names(contract, labels):
         args[name] = True
     if logits_to_keep is not None:
-        keep = logits_to_keep
-        args["logits_to_keep"] = keep if isinstance(keep, torch.Tensor) else _natural("logits_to_keep", keep)
+        kept = logits_to_keep
+        args["logits_to_keep"] = kept if isinstance(kept, torch.Tensor) else _natural("logits_to_keep", kept)
     if encoder_seq_len is not None:
         args["encoder_hidden_states"] = True
     if past_len is not None:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from data2vec_contracts import ShapeContractError, checked, expected_shapes
-from data2vec_contracts.contracts import contract_for, num_frames, receptive_field
+from data2vec_contracts.contracts import num_frames, receptive_field
 from tests._models import TRANSFORMERS_5
 
 ENV = "D2V_ROBUSTNESS_EXAMPLES"
@@ -75,55 +75,21 @@ def run_case(case: Case) -> None:
         **{k: v for k, v in case.sizes.items() if k != "batch"},
         output_hidden_states=case.flags.get("output_hidden_states", case.config.get("output_hidden_states")),
         output_attentions=case.flags.get("output_attentions", case.config.get("output_attentions")),
-        labels=any(k in case.inputs for k in _LABELS),
+        labels=[k for k in _LABELS if k in case.inputs],
+        encoder_seq_len=enc.shape[1] if (enc := case.inputs.get("encoder_hidden_states")) is not None else None,
+        logits_to_keep=case.inputs.get("logits_to_keep"),
+        return_dict=case.flags.get("return_dict", case.config.get("return_dict")),
     )
-    want = [(name, _KNOWN_GAPS.get(name, lambda c, f: f.shape)(case, f)) for name, f in expected.items()]
+    want = [(name, f.shape) for name, f in expected.items()]
     if case.flags.get("return_dict", case.config.get("return_dict")) is False:
         assert isinstance(out, tuple)
-        got = [shape_of(v) for v in out]
-        assert got == _tuple_of(model, dict(want)), case
+        assert [shape_of(v) for v in out] == [shape for _, shape in want], case
     else:
         got_fields = [(name, shape_of(value)) for name, value in out.items()]
         assert got_fields == want, case
 
 
 _LABELS = ("labels", "start_positions", "end_positions")
-
-
-def _tuple_of(model: Any, want: dict[str, Any]) -> list[Any]:
-    """The return_dict=False tuple of the fields: the same in 5.x; in 4.x the text model keeps the None
-    pooler slot and has the cache before hidden_states, and ForAudioFrameClassification drops the loss."""
-    contract = contract_for(type(model))
-    assert contract is not None
-    names = [n for n in (contract.tuple_order or contract.fields) if n not in contract.tuple_omits]
-    return [want.get(n) for n in names if n in want or n in contract.tuple_slots]
-
-
-def _cross_attentions(case: Case, field: Any) -> Any:
-    """expected_shapes() has no encoder length, so it cannot predict cross-attention maps (reported)."""
-    enc = case.inputs.get("encoder_hidden_states")
-    flag = case.flags.get("output_attentions", case.config.get("output_attentions"))
-    if enc is None or not flag or case.config["attn_implementation"] != "eager":
-        return field.shape
-    b, n = case.sizes["batch"], case.sizes["seq_len"]
-    heads, ne = case.config["num_attention_heads"], enc.shape[1]
-    return ((b, heads, n, ne),) * case.config["num_hidden_layers"]
-
-
-def _kept_logits(case: Case, field: Any) -> Any:
-    """expected_shapes() has no logits_to_keep, so it predicts all N positions (reported)."""
-    keep = case.inputs.get("logits_to_keep")
-    if keep is None or not TRANSFORMERS_5:  # 4.x ignores logits_to_keep
-        return field.shape
-    b, n, v = field.shape
-    if isinstance(keep, torch.Tensor):
-        return (b, keep.shape[-1], v)
-    if isinstance(keep, int) and keep > 0:
-        return (b, min(keep, n), v)
-    return field.shape
-
-
-_KNOWN_GAPS: dict[str, Callable[[Case, Any], Any]] = {"cross_attentions": _cross_attentions, "logits": _kept_logits}
 
 
 # -- shared pieces ----------------------------------------------------------------------------------
