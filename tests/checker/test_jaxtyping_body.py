@@ -6,6 +6,7 @@ What ``@contract`` gets wrong today is a strict xfail with the cause."""
 
 import contextlib
 import dataclasses
+import functools
 import inspect
 import io
 import os
@@ -41,7 +42,8 @@ def t(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
 
 # -- in-body isinstance ---------------------------------------------------------------------------
 def _sees_bindings(x: Float[Tensor, "B D"], same: Tensor, other: Tensor) -> tuple[bool, bool]:
-    return isinstance(same, Float[Tensor, "B D"]), isinstance(other, Float[Tensor, "B D"])
+    array = Float[Tensor, "B D"]
+    return isinstance(same, array), isinstance(other, array)  # type: ignore[arg-type]
 
 
 @pytest.mark.xfail(strict=True, reason=NO_MEMO + "a fresh memo (get_shape_memo without a stack): B D bind anew")
@@ -54,7 +56,7 @@ def test_in_body_isinstance_sees_the_dimensions_bound_by_the_arguments() -> None
 
 
 def _binds_in_body(x: Float[Tensor, "B N"], hidden: Tensor, out: Tensor) -> Float[Tensor, "B H"]:
-    assert isinstance(hidden, Float[Tensor, "B H"])  # binds H for the return check
+    assert isinstance(hidden, Float[Tensor, "B H"])  # type: ignore[arg-type]  # binds H for the return check
     return out
 
 
@@ -76,7 +78,7 @@ def test_in_body_isinstance_binds_for_the_return_check() -> None:
 
 
 def _inner(y: Float[Tensor, " M"], probe: Tensor) -> bool:
-    return isinstance(probe, Float[Tensor, " N"])
+    return isinstance(probe, Float[Tensor, " N"])  # type: ignore[arg-type]
 
 
 @pytest.mark.xfail(
@@ -188,8 +190,10 @@ _ENV_SCRIPT = textwrap.dedent(
 )
 
 
-def _run_with_env(**env: str) -> list[str]:
-    environ = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+@functools.cache
+def _run_with_jaxtyping_disabled() -> list[str]:
+    """One subprocess for both tests: it imports torch, which takes seconds."""
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "JAXTYPING_DISABLE": "1"}
     environ.pop("DATA2VEC_CONTRACTS", None)
     done = subprocess.run(
         [sys.executable, "-c", _ENV_SCRIPT], env=environ, capture_output=True, text=True, timeout=300, check=True
@@ -199,7 +203,7 @@ def _run_with_env(**env: str) -> list[str]:
 
 def test_jaxtyping_reads_its_environment_variable_at_import() -> None:
     """``JAXTYPING_DISABLE=1`` is read once, when jaxtyping is imported (_config.py:21 ``_JaxtypingConfig``)."""
-    disabled, reference, _ours, after = _run_with_env(JAXTYPING_DISABLE="1")
+    disabled, reference, _ours, after = _run_with_jaxtyping_disabled()
     assert (disabled, reference, after) == ("True", "accept", "True")
 
 
@@ -209,7 +213,7 @@ def test_jaxtyping_reads_its_environment_variable_at_import() -> None:
 )
 def test_jaxtyping_disable_environment_variable_turns_contract_checks_off() -> None:
     """With ``JAXTYPING_DISABLE=1`` in the environment ``@contract`` checks nothing, like jaxtyped."""
-    _, reference, ours, _ = _run_with_env(JAXTYPING_DISABLE="1")
+    _, reference, ours, _ = _run_with_jaxtyping_disabled()
     assert ours == reference == "accept"
 
 

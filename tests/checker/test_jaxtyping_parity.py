@@ -115,7 +115,7 @@ EXPR_GRAMMAR = (
 )
 # jaxtyping < 0.3 marks `_` and `...` with bare object() sentinels (0.2.36 _array_types.py: _anonymous_dim =
 # object()); _spec._dim_from_jaxtyping recognises dims by type(d).__name__, so it cannot tell them apart there
-OLD_SENTINELS = type(Shaped[Tensor, "_"].dims[0]) is object
+OLD_SENTINELS = type(getattr(Shaped[Tensor, "_"], "dims")[0]) is object  # noqa: B009 - mypy sees a special form
 ANONYMOUS_SENTINELS = (
     "_spec._dim_from_jaxtyping recognises a dim by type(d).__name__; jaxtyping 0.2.36 (allowed by pyproject) marks "
     "_ and ... with bare object() sentinels (_array_types.py: _anonymous_dim = object()), so @contract raises "
@@ -336,7 +336,7 @@ class FloatPattern(AbstractDtype):
     Call("float16", (t(2, dtype=torch.float16),)),
     Call("float32", (t(2),)),
 )
-def custom_dtype(x: HalfPrecision[Tensor, " N"]) -> None:
+def custom_dtype(x: HalfPrecision[Tensor, " N"]) -> None:  # type: ignore[type-arg,name-defined]
     pass
 
 
@@ -348,7 +348,7 @@ def custom_dtype(x: HalfPrecision[Tensor, " N"]) -> None:
     "re.Pattern dtype (jaxtyping matches it with .match, _array_types.py __instancecheck_str__) makes _dtype_family "
     "raise TypeError on every call",
 )
-def regex_dtype(x: FloatPattern[Tensor, " N"]) -> None:
+def regex_dtype(x: FloatPattern[Tensor, " N"]) -> None:  # type: ignore[type-arg,name-defined]
     pass
 
 
@@ -591,7 +591,7 @@ def _pytree_leaves(tree: Any) -> Callable[..., Any]:
 
 
 def _pytree_structures(tree: Any) -> Callable[..., Any]:
-    def fn(x: tree[Float[Tensor, " B"], "S"], y: tree[Int[Tensor, " B"], "S"]) -> None:  # noqa: F821
+    def fn(x: tree[Float[Tensor, " B"], "S"], y: tree[Int[Tensor, " B"], "S"]) -> None:  # type: ignore[name-defined]  # noqa: F821
         pass
 
     return fn
