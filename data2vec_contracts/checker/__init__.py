@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ._function import FunctionContract as FunctionContract
     from ._function import FunctionPlan as FunctionPlan
     from ._function import Param as Param
+    from ._function import ParamKind as ParamKind
+    from ._function import UnresolvedAnnotationWarning as UnresolvedAnnotationWarning
     from ._function import declared_at as declared_at
     from ._function import resolve_path as resolve_path
     from ._messages import Problem as Problem
@@ -72,6 +74,8 @@ _EXPORTS = {
     "OtherSpec": "._specs",
     "PINNED": "._function",
     "Param": "._function",
+    "ParamKind": "._function",
+    "UnresolvedAnnotationWarning": "._function",
     "Problem": "._messages",
     "Rule": "._scope",
     "Scope": "._scope",

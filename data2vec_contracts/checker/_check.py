@@ -28,11 +28,27 @@ _NAMED, _FIXED, _EXPR, _VARIADIC = DimKind.NAMED, DimKind.FIXED, DimKind.EXPR, D
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
 
-def dtype_name(dtype: torch.dtype) -> str:
-    name = _DTYPE_NAMES.get(dtype)
+def dtype_name(dtype: Any) -> str:
+    """``float32`` for ``torch.float32``; for other array libraries the name jaxtyping gives (numpy: the scalar
+    type's name)."""
+    name = _DTYPE_NAMES.get(dtype) if isinstance(dtype, torch.dtype) else None
     if name is None:
-        name = _DTYPE_NAMES[dtype] = str(dtype).rsplit(".", 1)[-1]
+        if isinstance(dtype, torch.dtype):
+            name = _DTYPE_NAMES[dtype] = str(dtype).rsplit(".", 1)[-1]
+        elif hasattr(dtype, "type") and hasattr(dtype.type, "__name__"):  # numpy, JAX
+            name = str(dtype) if getattr(dtype, "names", None) else str(dtype.type.__name__)
+        elif hasattr(dtype, "as_numpy_dtype"):  # TensorFlow
+            name = str(dtype.as_numpy_dtype.__name__)
+        else:
+            name = dtype if isinstance(dtype, str) else repr(dtype).rsplit(".", 1)[-1]
     return name
+
+
+def _dtype_ok(spec: TensorSpec, name: str) -> bool:
+    dtypes = spec.dtypes
+    if dtypes is not None and name in dtypes:
+        return True
+    return any(p.match(name) for p in spec.patterns)
 
 
 def _check_dim(scope: Scope, d: Dim, size: int, field: str, axis: int, spec: TensorSpec, value: object) -> None:
@@ -61,29 +77,47 @@ def _check_dim(scope: Scope, d: Dim, size: int, field: str, axis: int, spec: Ten
 
 
 def _check_variadic(scope: Scope, d: Dim, sizes: tuple[int, ...], field: str, spec: TensorSpec, value: object) -> None:
+    """A named group of axes, as jaxtyping binds it: equal to its first binding, or, where either is marked ``#``
+    broadcastable, broadcast with it (``np.broadcast_shapes``); a broadcastable binding grows to the broadcast."""
     __tracebackhide__ = True
     if d.kind is not _VARIADIC:
         return
-    bound = scope.values.get(d.name)
+    name = d.name
+    bound = scope.values.get(name)
     if bound is None:
-        scope.values[d.name] = sizes
-        scope.sources[d.name] = (field, "group")
+        scope.values[name] = sizes
+        scope.sources[name] = (field, "group")
+        if d.broadcast:
+            scope.broadcast_groups.add(name)
         return
-    ok = len(bound) == len(sizes) and all(b == s or (d.broadcast and (s == 1 or b == 1)) for b, s in zip(bound, sizes))
-    if not ok:
-        scope.fail_dimension(field, f"*{d.name}", str(bound), sizes, scope.source_text(d.name), spec.label, value)  # type: ignore[arg-type]
+    was_broadcast = name in scope.broadcast_groups
+    if not (was_broadcast or d.broadcast):
+        if tuple(bound) == sizes:
+            return
+        expected = str(tuple(bound))
+    else:
+        try:
+            shape = tuple(torch.broadcast_shapes(tuple(sizes), tuple(bound)))  # type: ignore[no-untyped-call]
+        except RuntimeError:
+            shape = None
+        if shape is not None and (was_broadcast or shape == tuple(bound)) and (d.broadcast or shape == sizes):
+            if was_broadcast:
+                scope.values[name] = shape
+            return
+        expected = f"a shape that broadcasts with {tuple(bound)}"
+    scope.fail_dimension(field, f"*{name}", expected, sizes, scope.source_text(name), spec.label, value)  # type: ignore[arg-type]
 
 
 def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None:
     """Check one tensor against its spec, binding its named dimensions in ``scope``."""
     __tracebackhide__ = True
-    if not isinstance(value, spec.array_type):
+    array_type = spec.array_type
+    if not (isinstance(value, array_type) if array_type is not Any else _array_like(value)):
         if value is None and spec.optional:
             return
-        scope.fail(field, Problem.TYPE, f"a {spec.array_type.__name__}", describe_value(value), contract=spec.label)
+        scope.fail(field, Problem.TYPE, f"a {_type_name(array_type)}", describe_value(value), contract=spec.label)
     value = typing.cast(torch.Tensor, value)
-    dtypes = spec.dtypes
-    if dtypes is not None and dtype_name(value.dtype) not in dtypes:
+    if (spec.dtypes is not None or spec.patterns) and not _dtype_ok(spec, dtype_name(value.dtype)):
         scope.fail(
             field, Problem.DTYPE, _dtype_family(spec), dtype_name(value.dtype), contract=spec.label, value=value,
             has_value=True,
@@ -129,9 +163,22 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
             _check_dim(scope, d, shape[rank + axis], field, rank + axis, spec, value)
 
 
+def _array_like(value: Any) -> bool:
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _type_name(array_type: Any) -> str:
+    if array_type is Any:
+        return "array (anything with .shape and .dtype)"
+    if isinstance(array_type, type):
+        return array_type.__name__
+    return " or ".join(a.__name__ for a in typing.get_args(array_type)) or repr(array_type)
+
+
 def _dtype_family(spec: TensorSpec) -> str:
     head = spec.label.split("[", 1)[0]
-    return f"{head} ({', '.join(sorted(spec.dtypes or ()))})" if len(spec.dtypes or ()) <= 4 else head
+    names = [*sorted(spec.dtypes or ()), *(p.pattern for p in spec.patterns)]
+    return f"{head} ({', '.join(names)})" if names and len(names) <= 4 else head
 
 
 def _is_bearable(value: Any, hint: Any) -> bool:

@@ -14,18 +14,28 @@ import operator
 import os
 import threading
 import typing
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from ._check import check_value
 from ._errors import ContractDefinitionError
 from ._expr import parse_expr
 from ._messages import Problem
 from ._scope import HintProvider, Rule, Scope, check_acyclic
-from ._specs import Spec, parse_hint
+from ._specs import MappingSpec, SeqSpec, Spec, TensorSpec, TupleSpec, UnionSpec, argument_symbol, parse_hint
 
-__all__ = ["DimSource", "FunctionContract", "FunctionPlan", "Param", "declared_at", "resolve_path"]
+__all__ = [
+    "DimSource",
+    "FunctionContract",
+    "FunctionPlan",
+    "Param",
+    "ParamKind",
+    "UnresolvedAnnotationWarning",
+    "declared_at",
+    "resolve_path",
+]
 
 DimSource = int | str | Callable[[Mapping[str, Any]], int]
 PINNED = "pinned for this test (shape_contracts marker / pinned_dims)"
@@ -57,13 +67,18 @@ def resolve_path(path: str, arguments: Mapping[str, Any]) -> Any:
     return obj
 
 
+ParamKind = Literal["positional", "keyword", "var_positional", "var_keyword"]
+
+
 @dataclass(frozen=True)
 class Param:
-    """One annotated parameter: its name, its position (``-1``: keyword-only) and its spec."""
+    """One annotated parameter: its name, its position (``-1``: keyword-only) and its spec; ``*args`` and
+    ``**kwargs`` annotations apply to each of their values."""
 
     name: str
     position: int
     spec: Spec
+    kind: ParamKind = "positional"
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,10 @@ class FunctionPlan:
     dims: Mapping[str, DimSource]
     masks: Mapping[str, str]
     hints: HintProvider | None
+    #: arguments whose int value an expression dimension reads (``{n}``)
+    read_arguments: tuple[str, ...] = ()
+    #: how many parameters come before ``*args`` (``-1``: no ``*args``)
+    var_positional_at: int = -1
 
     # -- checking ---------------------------------------------------------------------------------
     def arguments(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,8 +173,21 @@ class FunctionPlan:
             scope = self.new_scope(args, kwargs, pins)
         else:
             scope = Scope(self.name, self.declared, self.rules, hints=self.hints)
+        if self.read_arguments:
+            self._bind_read_arguments(scope, args, kwargs)
         nargs = len(args)
         for p in self.params:
+            kind = p.kind
+            if kind == "var_positional":
+                for i, value in enumerate(args[self.var_positional_at :]):
+                    check_value(scope, p.spec, value, f"argument {p.name}[{i}]")
+                continue
+            if kind == "var_keyword":
+                named = self.signature.parameters
+                for key, value in kwargs.items():
+                    if key not in named:
+                        check_value(scope, p.spec, value, f"argument {p.name}[{key!r}]")
+                continue
             position = p.position
             if 0 <= position < nargs:
                 value = args[position]
@@ -167,6 +199,13 @@ class FunctionPlan:
         if scope.pending or self.rules:
             scope.settle(final=False)
         return scope
+
+    def _bind_read_arguments(self, scope: Scope, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        arguments = self.arguments(args, kwargs)
+        for name in self.read_arguments:
+            value = arguments.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                scope.bind(argument_symbol(name), value, f"argument {name}")
 
     def check_return(self, scope: Scope, out: Any) -> None:
         __tracebackhide__ = True
@@ -204,7 +243,7 @@ class FunctionContract:
         self._plan: FunctionPlan | None = None
         self._lock = threading.Lock()
         with contextlib.suppress(NameError):  # a forward reference: compiled at the first call
-            self._plan = self._compile()
+            self._plan = self._compile(final=False)
 
     @property
     def plan(self) -> FunctionPlan:
@@ -263,18 +302,83 @@ class FunctionContract:
                     f"got {arg!r}: {dim!r}"
                 )
 
-    def _compile(self) -> FunctionPlan:
-        hints = typing.get_type_hints(inspect.unwrap(self.fn), include_extras=True)
+    def _compile(self, final: bool = True) -> FunctionPlan:
+        """The plan; before the first call (``final=False``) a forward reference raises ``NameError`` to wait for it."""
+        fn = inspect.unwrap(self.fn)
+        hints = _type_hints(fn, self.name) if final else typing.get_type_hints(fn, include_extras=True)
         params = []
+        var_positional_at = -1
         for index, (pname, p) in enumerate(self.signature.parameters.items()):
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or pname not in hints:
+            if p.kind is p.VAR_POSITIONAL:
+                var_positional_at = index
+            if pname not in hints:
                 continue
             spec = parse_hint(hints[pname])
-            if spec is not None:
-                position = index if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) else -1
-                params.append(Param(pname, position, spec))
+            if spec is None:
+                continue
+            kind: ParamKind = "positional"
+            position = index if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) else -1
+            if p.kind is p.KEYWORD_ONLY:
+                kind = "keyword"
+            elif p.kind is p.VAR_POSITIONAL:
+                kind, position = "var_positional", -1
+            elif p.kind is p.VAR_KEYWORD:
+                kind, position = "var_keyword", -1
+            params.append(Param(pname, position, spec, kind))
         returns = parse_hint(hints["return"]) if "return" in hints else None
+        specs = [p.spec for p in params] + ([returns] if returns is not None else [])
+        read = tuple(dict.fromkeys(name for spec in specs for name in _read_arguments(spec)))
         return FunctionPlan(
             self.name, self.declared, self.signature, tuple(params), returns, self.rules, self.dims, self.masks,
-            self.hints,
+            self.hints, read, var_positional_at,
         )
+
+
+def _read_arguments(spec: Spec) -> tuple[str, ...]:
+    """The arguments an expression dimension anywhere inside ``spec`` reads by value (``{n}``)."""
+    if isinstance(spec, TensorSpec):
+        return spec.arguments
+    inner: list[Spec] = []
+    if isinstance(spec, TupleSpec):
+        inner = list(spec.items)
+    elif isinstance(spec, SeqSpec):
+        inner = [spec.item]
+    elif isinstance(spec, MappingSpec):
+        inner = [spec.value]
+    elif isinstance(spec, UnionSpec):
+        inner = list(spec.options)
+    return tuple(n for s in inner for n in _read_arguments(s))
+
+
+def _type_hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:
+    """The annotations of ``fn`` resolved; one that names something not importable (a local alias in a string
+    annotation) is left unchecked, as jaxtyping leaves it, with a warning that says so."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except NameError:
+        pass
+    raw = dict(getattr(fn, "__annotations__", {}) or {})
+    namespace = dict(getattr(fn, "__globals__", {}))
+    resolved: dict[str, Any] = {}
+    for key, annotation in raw.items():
+        try:
+            resolved[key] = typing.get_type_hints(_Holder(key, annotation), namespace, include_extras=True)[key]
+        except NameError as error:
+            warnings.warn(
+                f"{name}: the annotation of {'the return value' if key == 'return' else key} ({annotation!r}) "
+                f"cannot be resolved ({error}); it is not checked",
+                UnresolvedAnnotationWarning,
+                stacklevel=4,
+            )
+    return resolved
+
+
+class UnresolvedAnnotationWarning(UserWarning):
+    """An annotation names something that is not importable where the function is defined: it is not checked."""
+
+
+class _Holder:
+    """An object whose only annotation is one of a function's, for resolving annotations one at a time."""
+
+    def __init__(self, key: str, annotation: Any) -> None:
+        self.__annotations__ = {key: annotation}

@@ -133,7 +133,9 @@ def _axis_source(src: object) -> str:
 class Scope:
     """The dimension bindings of one call, with where each came from."""
 
-    __slots__ = ("context", "declared", "function", "hints", "pending", "rules", "sources", "values")
+    __slots__ = (
+        "broadcast_groups", "context", "declared", "function", "hints", "pending", "rules", "sources", "values"
+    )
 
     def __init__(
         self,
@@ -149,6 +151,7 @@ class Scope:
         self.sources: dict[str, object] = dict(sources) if sources else {}
         self.rules = rules or None
         self.pending: list[Pending] | None = None
+        self.broadcast_groups: set[str] = set()  # variadic groups bound by a ``*#name`` (jaxtyping broadcasts them)
         self.function = function
         self.declared = declared
         self.context = context
@@ -165,11 +168,12 @@ class Scope:
     def bindings(self) -> dict[str, tuple[Any, str]]:
         return {k: (v, self.source_text(k)) for k, v in self.values.items()}
 
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, object], list[Pending] | None]:
-        return dict(self.values), dict(self.sources), None if self.pending is None else list(self.pending)
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, object], list[Pending] | None, set[str]]:
+        pending = None if self.pending is None else list(self.pending)
+        return dict(self.values), dict(self.sources), pending, set(self.broadcast_groups)
 
-    def restore(self, state: tuple[dict[str, Any], dict[str, object], list[Pending] | None]) -> None:
-        self.values, self.sources, self.pending = state
+    def restore(self, state: tuple[dict[str, Any], dict[str, object], list[Pending] | None, set[str]]) -> None:
+        self.values, self.sources, self.pending, self.broadcast_groups = state
 
     def derive(self, name: str, _seen: frozenset[str] = frozenset()) -> int | None:
         """Bind ``name`` from its rule if every input of the rule is bound (or derivable)."""

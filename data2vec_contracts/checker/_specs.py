@@ -9,6 +9,7 @@ whose every element is checked in the call's one dimension scope; any other hint
 from __future__ import annotations
 
 import collections.abc
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
     "TensorSpec",
     "TupleSpec",
     "UnionSpec",
+    "argument_symbol",
     "contains_array",
     "parse_hint",
     "tensor_spec",
@@ -82,10 +84,12 @@ class TensorSpec:
     dims: tuple[Dim, ...]
     dtypes: frozenset[str] | None
     label: str
-    array_type: type
+    array_type: Any  # a class, a union of classes, or Any (anything with .shape and .dtype)
     variadic: int  # index of the variadic dim, or -1
     optional: bool = False
     checks: tuple[tuple[int, Dim], ...] = field(default=(), compare=False)
+    patterns: tuple[re.Pattern[str], ...] = ()  # dtypes given as regular expressions (jaxtyping matches them)
+    arguments: tuple[str, ...] = ()  # arguments read by ``{name}`` in an expression dimension
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,27 @@ class OtherSpec:
 Spec = TensorSpec | TupleSpec | SeqSpec | MappingSpec | UnionSpec | OtherSpec
 
 
+def _sentinels() -> tuple[object, object]:
+    """jaxtyping's markers of ``_`` and ``...`` (bare ``object()`` sentinels before 0.3), found by identity."""
+    from jaxtyping import Shaped
+
+    return Shaped[Any, "_"].dims[0], Shaped[Any, "..."].dims[0]  # type: ignore[attr-defined]
+
+
+_ANONYMOUS, _ANONYMOUS_VARIADIC = _sentinels()
+_ARGUMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def argument_symbol(name: str) -> str:
+    """The symbol that stands for argument ``name`` in an expression dimension written ``{name}``."""
+    return f"__argument_{name}"
+
+
 def _dim_from_jaxtyping(d: object) -> Dim:
+    if d is _ANONYMOUS:
+        return Dim(DimKind.ANON)
+    if d is _ANONYMOUS_VARIADIC:
+        return Dim(DimKind.ANON_VARIADIC)
     kind = type(d).__name__
     broadcast = bool(getattr(d, "broadcastable", False))
     if kind == "_NamedDim":
@@ -148,7 +172,10 @@ def _dim_from_jaxtyping(d: object) -> Dim:
         return Dim(DimKind.FIXED, size=int(d.size), broadcast=broadcast)  # type: ignore[attr-defined]
     if kind == "_SymbolicDim":
         text = str(d.elem)  # type: ignore[attr-defined]
-        return Dim(DimKind.EXPR, name=text, broadcast=broadcast, expr=parse_expr(text))
+        # jaxtyping formats ``{n}`` with the argument n first (an f-string): it becomes a symbol bound per call
+        expr = parse_expr(_ARGUMENT.sub(lambda m: argument_symbol(m.group(1)), text))
+        expr.source = text
+        return Dim(DimKind.EXPR, name=text, broadcast=broadcast, expr=expr)
     if kind == "_AnonymousDim":
         return Dim(DimKind.ANON)
     if kind == "_NamedVariadicDim":
@@ -167,7 +194,11 @@ def tensor_spec(hint: type, optional: bool = False) -> TensorSpec:
     """
     dims = tuple(_dim_from_jaxtyping(d) for d in hint.dims)  # type: ignore[attr-defined]
     raw = hint.dtypes  # type: ignore[attr-defined]
-    dtypes = frozenset(raw) if isinstance(raw, (tuple, list, frozenset, set)) else None
+    dtypes: frozenset[str] | None = None
+    patterns: tuple[re.Pattern[str], ...] = ()
+    if isinstance(raw, (tuple, list, frozenset, set)):
+        dtypes = frozenset(d for d in raw if isinstance(d, str))
+        patterns = tuple(d for d in raw if isinstance(d, re.Pattern))
     variadic = next((i for i, d in enumerate(dims) if d.kind in (DimKind.VARIADIC, DimKind.ANON_VARIADIC)), -1)
     label = hint.__name__.replace("'", '"')
     if optional:
@@ -181,7 +212,12 @@ def tensor_spec(hint: type, optional: bool = False) -> TensorSpec:
             for axis, d in enumerate(dims)
             if axis != variadic and d.kind is not DimKind.ANON
         )
-    return TensorSpec(dims, dtypes, label, hint.array_type, variadic, optional, checks)  # type: ignore[attr-defined]
+    arguments = tuple(
+        dict.fromkeys(n[len("__argument_") :] for d in dims for n in d.names if n.startswith("__argument_"))
+    )
+    return TensorSpec(
+        dims, dtypes, label, hint.array_type, variadic, optional, checks, patterns, arguments  # type: ignore[attr-defined]
+    )
 
 
 def _is_array(hint: object) -> bool:

@@ -8,8 +8,9 @@ from typing import Any, TypeVar, overload
 
 import torch
 
-from ..checker import DimSource, FunctionContract, FunctionPlan
+from ..checker import ContractDefinitionError, DimSource, FunctionContract, FunctionPlan
 from ..contracts import hint_for
+from ._jaxtyping import close_frame, open_frame, switched_off
 from ._observe import CheckKind, call_observers, notify, observers
 from ._switch import active, env_enabled, pinned
 
@@ -78,6 +79,15 @@ def _contract(
 ) -> Any:
     if not env_enabled():
         return fn
+    if isinstance(fn, (classmethod, staticmethod)):  # @contract above @classmethod / @staticmethod
+        return type(fn)(_contract(fn.__func__, dims, where, masks, name, batch_coupled))
+    if isinstance(fn, type):  # a class (a dataclass): its __init__ is checked, the class itself is returned
+        init = fn.__dict__.get("__init__")
+        if init is None:
+            raise ContractDefinitionError(f"@contract on class {fn.__qualname__}: it defines no __init__ to check")
+        label = name or f"{fn.__module__}.{fn.__qualname__}"
+        fn.__init__ = _contract(init, dims, where, masks, label, batch_coupled)  # type: ignore[misc]
+        return fn
     declared = FunctionContract(
         fn, dims=dims, where=where, masks=masks, name=name, hints=hint_for, batch_coupled=batch_coupled
     )
@@ -96,6 +106,7 @@ def _contract(
 
     compiled_check = torch.compiler.disable(check_after, recursive=True)  # type: ignore[no-untyped-call]
     is_compiling = torch.compiler.is_compiling
+    names = tuple(declared.signature.parameters)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -104,14 +115,20 @@ def _contract(
             out = fn(*args, **kwargs)
             compiled_check(args, kwargs, out)
             return out
-        if not active():
+        if not active() or switched_off():
             return fn(*args, **kwargs)
         plan = declared.plan
         scope = plan.check_args(args, kwargs, pinned())
         if callers:
             for observe in tuple(callers):
                 observe(declared, args, kwargs)
-        out = fn(*args, **kwargs)
+        if open_frame(scope, {**dict(zip(names, args)), **kwargs}):
+            try:
+                out = fn(*args, **kwargs)
+            finally:
+                close_frame(scope)
+        else:
+            out = fn(*args, **kwargs)
         plan.check_return(scope, out)
         if listeners:
             notify(plan.name, CheckKind.FUNCTION, scope.values, arguments=_given(args, kwargs, plan))

@@ -2,7 +2,7 @@
 in-body ``isinstance`` against the call's bindings, ``jaxtyping.print_bindings()``, jaxtyping's off switch
 (``JAXTYPING_DISABLE=1`` read at import, ``jaxtyping.config.update("jaxtyping_disable", True)`` read per call),
 the ``Declared:`` line of a function already wrapped by jaxtyping or beartype, and a decorated dataclass.
-What ``@contract`` gets wrong today is a strict xfail with the cause."""
+Each runs under both decorators and must give the same result."""
 
 import contextlib
 import dataclasses
@@ -30,10 +30,6 @@ Decorator = Callable[[Any], Any]
 REFERENCE: Decorator = jaxtyped(typechecker=beartype)
 ROOT = Path(__file__).resolve().parents[2]
 
-NO_MEMO = (
-    "@contract binds dimensions in its own Scope and pushes nothing onto jaxtyping's thread-local memo stack "
-    "(jaxtyping _storage.py push_shape_memo), so an isinstance in the body sees "
-)
 
 
 def t(*shape: int, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -46,7 +42,6 @@ def _sees_bindings(x: Float[Tensor, "B D"], same: Tensor, other: Tensor) -> tupl
     return isinstance(same, array), isinstance(other, array)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason=NO_MEMO + "a fresh memo (get_shape_memo without a stack): B D bind anew")
 def test_in_body_isinstance_sees_the_dimensions_bound_by_the_arguments() -> None:
     """``isinstance(v, Float[Tensor, "B D"])`` in the body is True for a (B, D) value, False for another size."""
     args = (t(2, 3), t(2, 3), t(4, 3))
@@ -68,7 +63,6 @@ def _outcome(decorate: Decorator, fn: Callable[..., Any], *args: Any) -> str:
     return "accept"
 
 
-@pytest.mark.xfail(strict=True, reason=NO_MEMO + "nothing, and the return check never sees what the body bound")
 def test_in_body_isinstance_binds_for_the_return_check() -> None:
     """A dimension bound by an ``isinstance`` in the body (H) is checked against the return value."""
     args = (t(2, 5), t(2, 4), t(2, 7))  # the body binds H=4, the return has H=7
@@ -81,11 +75,6 @@ def _inner(y: Float[Tensor, " M"], probe: Tensor) -> bool:
     return isinstance(probe, Float[Tensor, " N"])  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NO_MEMO + "the memo of the jaxtyped function that called it: N is the caller's, and the body can bind "
-    "names in the caller's scope",
-)
 def test_in_body_isinstance_does_not_see_the_callers_jaxtyped_scope() -> None:
     """Inside a ``@contract`` function called from a jaxtyped function, the caller's N (2) is not in scope."""
 
@@ -113,10 +102,8 @@ def _printed(decorate: Decorator) -> str:
     return out.getvalue()
 
 
-PRINTS_NOTHING = NO_MEMO.replace("an isinstance in the body sees", "print_bindings prints") + "an empty line"
 
 
-@pytest.mark.xfail(strict=True, reason=PRINTS_NOTHING)
 def test_print_bindings_prints_the_calls_bindings() -> None:
     """``jaxtyping.print_bindings()`` in the body prints the same text as under jaxtyped (B, D and *batch)."""
     expected = _printed(REFERENCE)
@@ -151,11 +138,6 @@ def test_jaxtyping_reads_its_switch_at_each_call() -> None:
         decorated(t(2), t(3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@contract reads only DATA2VEC_CONTRACTS (at decoration) and disabled() (per call, _switch.py active); "
-    "it never reads jaxtyping.config.jaxtyping_disable",
-)
 def test_jaxtyping_config_switch_turns_contract_checks_off() -> None:
     """``jaxtyping.config.update("jaxtyping_disable", True)`` switches ``@contract`` checks off, as jaxtyped's."""
     checked = contract(_mismatch)
@@ -207,10 +189,6 @@ def test_jaxtyping_reads_its_environment_variable_at_import() -> None:
     assert (disabled, reference, after) == ("True", "accept", "True")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@contract ignores JAXTYPING_DISABLE: it reads only DATA2VEC_CONTRACTS (_switch.py env_enabled)",
-)
 def test_jaxtyping_disable_environment_variable_turns_contract_checks_off() -> None:
     """With ``JAXTYPING_DISABLE=1`` in the environment ``@contract`` checks nothing, like jaxtyped."""
     _, reference, ours, _ = _run_with_jaxtyping_disabled()
@@ -254,11 +232,6 @@ def test_declared_line_of_a_plain_function() -> None:
     assert _where(plain_fn).startswith(os.path.relpath(__file__) + ":")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_decorator._declared reads fn.__code__ of the outermost callable without inspect.unwrap: the jaxtyped "
-    "wrapper's code is jaxtyping/_decorator.py (0.3.11 line 521), beartype's a generated '<@beartype(...) at 0x...>:1'",
-)
 @pytest.mark.parametrize("fn", [jaxtyped_fn, beartype_fn], ids=["jaxtyped", "beartype"])
 def test_declared_line_of_a_function_under_jaxtyped_or_beartype(fn: Callable[..., Any]) -> None:
     """``@contract`` over ``@jaxtyped(typechecker=beartype)`` or ``@beartype``: Declared: is the user's file:line."""
@@ -276,11 +249,6 @@ def _dataclass() -> type:
     return Example
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract(cls) returns a function wrapping the constructor (functools.wraps), so isinstance, "
-    "subclassing and class attributes break; jaxtyped(cls) wraps cls.__init__ in place and returns the class",
-)
 def test_a_decorated_dataclass_stays_a_class() -> None:
     """``@jaxtyped(typechecker=beartype)`` on a dataclass returns the class itself; ``@contract`` should too."""
     reference = REFERENCE(_dataclass())

@@ -1,7 +1,7 @@
 """``--shape-contracts-packages`` over code written for jaxtyping + beartype: annotations ``@contract`` cannot wrap
 today (a dict of arrays, a Union of arrays) must never abort the session, and a function already wrapped by
 ``@jaxtyped(typechecker=beartype)`` or by jaxtyping's import hook (``--jaxtyping-packages``) is reported at the
-user's file:line. What the plugin gets wrong today is a strict xfail with the cause."""
+user's file:line."""
 
 import json
 
@@ -83,11 +83,6 @@ def _write(pytester: pytest.Pytester, files: dict[str, str]) -> None:
     pytester.syspathinsert()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrap_packages (plugin/_packages.py) lets the ContractDefinitionError of contract() escape "
-    "pytest_sessionstart (plugin/_session.py catches only ImportError / SyntaxError): INTERNALERROR, exit code 3",
-)
 def test_functions_that_cannot_be_wrapped_never_abort_the_session(pytester: pytest.Pytester) -> None:
     """A dict of arrays and a Union of arrays: each is checked, or listed in the header with the reason and left
     as it was; the session runs its tests either way."""
@@ -137,13 +132,8 @@ def test_pool():
 
     pool(torch.zeros(2, 3))  # rank 2 for "B N D"
 """
-DECLARED = (
-    "_decorator._declared reads fn.__code__ of the callable it wraps without inspect.unwrap: a jaxtyped function's "
-    "is jaxtyping's wrapped_fn, so the message says 'Declared: .../jaxtyping/_decorator.py:521' (0.3.11)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=DECLARED)
 @pytest.mark.parametrize(
     ("files", "options", "declared"),
     [
