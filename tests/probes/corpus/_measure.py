@@ -50,7 +50,7 @@ def outcome(case: Case) -> dict[str, Any]:
     return row
 
 
-PROPERTIES = ("batch", "padding", "sizes", "grid")
+PROPERTIES = ("batch", "padding", "sizes", "grid", "trim", "locality", "mask")
 
 
 def by_property(case: Case) -> dict[str, str]:
