@@ -34,6 +34,8 @@ def check_batch(run: ProbeRun) -> str | None:
         return "no output has a batch axis B"
     size = int(leaves[0].tensor.shape[leaves[0].axes["B"]])
     compared = False
+    shown_norms = ", ".join(run.train_batch_norms)
+    after = f" ({shown_norms} in train mode: normalised with the statistics of the batch)" if shown_norms else ""
 
     def rows(out: Any, pairs: list[tuple[int, int]], said: Callable[[int, int], str]) -> None:
         nonlocal compared
@@ -54,7 +56,7 @@ def check_batch(run: ProbeRun) -> str | None:
                         f"{tuple(e.shape)} in the given call; not compared"
                     )
                     continue
-                run.compare("batch", base, a, e, said(vrow, brow))
+                run.compare("batch", base, a, e, said(vrow, brow), after)
                 compared = True
 
     def batch_of(index: list[int]) -> Inputs:

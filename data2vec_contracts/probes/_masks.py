@@ -110,7 +110,7 @@ class MaskView:
             return ("right",), f"every padded row of {self.path} is right-padded{also}"
         if holes:
             return ("right",), f"{holes} rows of {self.path} have masked-out positions between kept ones"
-        return ("right",), f"no row of {self.path} is padded (an unpadded batch takes padding on the right)"
+        return ("right",), f"no row of {self.path} is padded, and an unpadded batch is padded on the right"
 
 
 def _rows(leaf: Leaf, axis: str) -> Tensor:

@@ -104,11 +104,11 @@ def _sides(run: ProbeRun, view: MaskView) -> tuple[str, ...]:
     if len(sides) == 1 and run.configs.get("audio") is None and run.padding_side is None:
         other = "left" if sides[0] == "right" else "right"
         run.note(
-            f"padding added on the {sides[0]} of {where} only ({why}); the {other} side is not probed "
+            f"padding added on the {sides[0]} of {where} only: {why}; the {other} side is not probed "
             "(padding_side='both' probes both)"
         )
     elif len(sides) == 2:
-        run.note(f"padding added on both sides of {where} ({why})")
+        run.note(f"padding added on both sides of {where}: {why}")
     run.padding_sides[view.path] = sides
     return sides
 

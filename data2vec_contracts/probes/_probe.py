@@ -183,8 +183,12 @@ def probe_plan(
     with ExitStack() as stack:
         stack.enter_context(probing_block())
         stack.enter_context(unpinned())
-        for note in stack.enter_context(preserved_state(run.modules)):
-            run.note(note)
+        for name, module in stack.enter_context(preserved_state(run.modules)):
+            run.train_batch_norms.append(f"{name} ({type(module).__name__})")
+            run.note(
+                f"{name} ({type(module).__name__}) runs in train mode, as given: it normalises with the statistics "
+                "of each batch, which couples the examples"
+            )
         add_observer(run.hear)
         stack.callback(remove_observer, run.hear)
         checks = stack.enter_context(ExitStack())

@@ -198,6 +198,8 @@ class ProbeRun:
         self.skipped_variants: list[SkippedVariant] = []
         self.padding_sides: dict[str, tuple[str, ...]] = {}
         self.single_example_called = False
+        #: the caller's batch norms that run in train mode (``head.1 (BatchNorm1d)``)
+        self.train_batch_norms: list[str] = []
         self.base_scope: Scope | None = None
         self.base_out: Any = None
         self.base_leaves: list[OutLeaf] = []
@@ -329,14 +331,16 @@ class ProbeRun:
         return output_leaves(out, self.plan.returns)
 
     # -- comparing and failing -----------------------------------------------------------------
-    def compare(self, prop: str, leaf: OutLeaf, actual: torch.Tensor, expected: torch.Tensor, said: str) -> None:
-        """Fail with ``said + ' by X > tol'`` unless ``actual`` matches ``expected`` within the tolerance."""
+    def compare(
+        self, prop: str, leaf: OutLeaf, actual: torch.Tensor, expected: torch.Tensor, said: str, after: str = ""
+    ) -> None:
+        """Fail with ``said + ' by X > tol' + after`` unless ``actual`` matches ``expected`` within the tolerance."""
         __tracebackhide__ = True
         atol, rtol = self.tolerances[prop]
         dev, tol, ok = deviation(actual, expected, atol, rtol)
         self.deviations[prop] = max(self.deviations.get(prop, 0.0), dev)
         if not ok:
-            self.fail(prop, leaf.field, leaf.spec, f"{said} by {_fmt(dev)} > {_fmt(tol)}")
+            self.fail(prop, leaf.field, leaf.spec, f"{said} by {_fmt(dev)} > {_fmt(tol)}{after}")
 
     def within(self, prop: str, actual: torch.Tensor, expected: torch.Tensor) -> bool:
         """Whether ``actual`` matches ``expected`` within the tolerance of ``prop`` (the deviation is recorded)."""

@@ -255,10 +255,10 @@ BATCH_NORMS: tuple[type[torch.nn.Module], ...] = (
 
 
 @contextmanager
-def preserved_state(modules: list[tuple[str, torch.nn.Module]]) -> Iterator[list[str]]:
+def preserved_state(modules: list[tuple[str, torch.nn.Module]]) -> Iterator[list[tuple[str, torch.nn.Module]]]:
     """Inside: every module in eval mode (dropout, layerdrop and SpecAugment would fail every comparison), except
     the batch norms of the caller's own modules that were in train mode: they stay in train mode, as the function
-    really runs them, and their running statistics are put back afterwards. Yields a note for each such module.
+    really runs them, and their running statistics are put back afterwards. Yields those (path, module) pairs.
     On exit every submodule's own mode and the torch, ``random`` and numpy RNG states come back."""
     named = [
         (f"{path}.{sub_name}" if sub_name else path, sub) for path, m in modules for sub_name, sub in m.named_modules()
@@ -271,11 +271,6 @@ def preserved_state(modules: list[tuple[str, torch.nn.Module]]) -> Iterator[list
         if isinstance(sub, BATCH_NORMS) and sub.training and id(sub) not in inside_data2vec
     ]
     saved = [(buf, buf.detach().clone()) for _name, sub in batch_norms for buf in sub.buffers()]
-    notes = [
-        f"{name} ({type(sub).__name__}) runs in train mode, as given: it normalises with the statistics of each "
-        "batch, which couples the examples"
-        for name, sub in batch_norms
-    ]
     py_state = random.getstate()
     np_random = getattr(sys.modules.get("numpy"), "random", None)
     np_state = np_random.get_state() if np_random is not None else None
@@ -286,7 +281,7 @@ def preserved_state(modules: list[tuple[str, torch.nn.Module]]) -> Iterator[list
                 m.eval()
             for _name, sub in batch_norms:
                 sub.train()
-            yield notes
+            yield batch_norms
     finally:
         for sub, mode in modes:
             sub.training = mode

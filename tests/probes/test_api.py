@@ -129,7 +129,10 @@ def test_tolerances_are_per_property() -> None:
             {"properties": ["batch", "shapes"]},
             "properties must be among batch, padding, sizes, grid, trim, locality, mask; got 'shapes'",
         ),
-        ({"atol": {"pad": 1e-3}}, "atol keys must be among batch, padding, sizes, grid, trim, locality, mask; got 'pad'"),
+        (
+            {"atol": {"pad": 1e-3}},
+            "atol keys must be among batch, padding, sizes, grid, trim, locality, mask; got 'pad'",
+        ),
         ({"rtol": -1.0}, "rtol must be a non-negative float or a dict of them by property, got -1.0"),
     ],
 )
@@ -151,8 +154,8 @@ def test_the_result_lists_checked_and_skipped_properties_with_costs() -> None:
         "  skipped trim invariance: not requested (properties=...)",
         "  skipped patch locality: not requested (properties=...)",
         "  skipped mask forwarding: not requested (properties=...)",
-        "  note: padding added on the right of N (attention_mask) only (every padded row of attention_mask is "
-        "right-padded); the left side is not probed (padding_side='both' probes both)",
+        "  note: padding added on the right of N (attention_mask) only: every padded row of attention_mask is "
+        "right-padded; the left side is not probed (padding_side='both' probes both)",
     ]
     assert text.splitlines()[1].startswith("  checked batch independence: 3 calls, max deviation ")
     assert text.splitlines()[2].startswith("  checked padding invariance: 2 calls, max deviation ")

@@ -172,3 +172,60 @@ def test_the_marker_declares_batch_coupling_for_auto_probing(
     result = pytester.runpytest("--shape-contracts-probe", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_undeclared*BatchIndependenceError*"])
+
+
+SIDED = """
+import pytest
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from data2vec_contracts import contract
+
+
+@contract(dims={"D": "model.config.hidden_size"})
+def cls(model, input_ids: Int[Tensor, "B N"], attention_mask: Int[Tensor, "B N"]) -> Float[Tensor, "B D"]:
+    return model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state[:, 0]
+
+
+def batch():
+    ids = torch.tensor([[0, 5, 6, 7, 2, 1, 1], [0, 8, 9, 10, 11, 12, 2]])  # right-padded
+    return ids, (ids != 1).long()
+
+
+def test_right_padded(data2vec_model):
+    cls(data2vec_model("text"), *batch())
+
+
+@pytest.mark.shape_contracts(padding_side="both")
+def test_either_side(data2vec_model):
+    cls(data2vec_model("text"), *batch())
+
+
+@pytest.mark.shape_contracts(batch_coupled="yes")
+def test_bad_coupling():
+    pass
+
+
+@pytest.mark.shape_contracts(padding_side="top")
+def test_bad_side():
+    pass
+"""
+
+
+def test_the_marker_declares_the_padding_side_and_refuses_bad_values(
+    pytester: pytest.Pytester, inner_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLS at index 0 on right-padded rows passes; declared padding_side='both', the left side catches it."""
+    monkeypatch.setenv("COLUMNS", "200")
+    pytester.makepyfile(test_sided=SIDED)
+    result = pytester.runpytest("--shape-contracts-probe", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_either_side*PaddingInvarianceError*",
+            "*test_bad_coupling*batch_coupled= must be True or False, got 'yes'*",
+            "*test_bad_side*padding_side= must be one of 'right', 'left', 'both', got 'top'*",
+        ],
+        consecutive=False,
+    )
