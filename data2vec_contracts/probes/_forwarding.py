@@ -4,8 +4,9 @@ audio models it calls on those inputs.
 Read from the given call alone (no extra call): the probe checks every Data2Vec class while it runs
 (``enforce()``), and each checked call names the arguments it was given (``CheckEvent.arguments``). A model call
 without ``attention_mask`` is reported when its batch rows and its length (N for text, S for audio) are those of a
-mask argument that masks out at least one position: a mask of all ones may be dropped on purpose, and calls on
-other inputs (one trimmed example at a time) are not the padded batch.
+mask argument that masks out at least one position, and no unpadded mask argument has that shape too: a mask of
+all ones may be dropped on purpose, and calls on other inputs (one trimmed example at a time) are not the padded
+batch.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ def check_mask(run: ProbeRun) -> str | None:
         dim, effect = _LENGTH[prefix]
         length = event.dims.get(dim)
         rows = math.prod(int(event.dims[d]) for d in ("B", "C") if isinstance(event.dims.get(d), int))
-        for leaf, axis in padded:
-            n = int(leaf.tensor.shape[leaf.axes[axis]])
-            if n != length or leaf.tensor.numel() // max(n, 1) != rows:
-                continue
+        fits = [
+            (leaf, axis)
+            for leaf, axis in masks
+            if int(leaf.tensor.shape[leaf.axes[axis]]) == length
+            and leaf.tensor.numel() // max(int(leaf.tensor.shape[leaf.axes[axis]]), 1) == rows
+        ]
+        if any(not any(leaf is p for p, _a in padded) for leaf, _axis in fits):
+            continue  # an unpadded mask of the same shape: the call may be on its inputs
+        for leaf, axis in fits:
             masked = int((leaf.tensor == 0).sum())
             shape = ", ".join(f"{d}={event.dims[d]}" for d in ("B", "C", dim) if d in event.dims)
             run.fail(

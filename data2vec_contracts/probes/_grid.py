@@ -33,26 +33,29 @@ def _grid_rules(run: ProbeRun) -> list[tuple[str, str, str, int, str]]:
 
 
 def _inferred_rules(run: ProbeRun) -> tuple[list[tuple[str, str, str, int, str]], str | None]:
-    """Grid relations read from the shapes when the contract states none: an output with two axes (never B, never
-    an axis of the token tensor) whose product plus ``0 <= c <= MAX_PREFIX`` is the token axis of a floating-point
-    ``(B, N, D)`` or ``(N, D)`` input. Returns the relation when exactly one fits, else why none is used."""
+    """Grid relations read from the shapes when the contract states none: an output that keeps the feature axis D of
+    a floating-point ``(B, N, D)`` or ``(N, D)`` input, and has two more axes (never B, never an axis of the tokens)
+    whose product plus ``0 <= c <= MAX_PREFIX`` is N. Returns the relation when exactly one fits, else why none is
+    used."""
     candidates: dict[tuple[str, str, str, int], None] = {}
     for leaf in run.inputs.leaves():
         t = leaf.tensor
         if not t.is_floating_point() or not 2 <= t.ndim <= 3:  # tokens are (B, N, D) or (N, D), never pixels
             continue
         token_axes = [d for d, ax in leaf.axes.items() if ax == t.ndim - 2 and d != "B"]
+        features = [d for d, ax in leaf.axes.items() if ax == t.ndim - 1]
         for target in token_axes:
             n = int(t.shape[leaf.axes[target]])
             for out in run.base_leaves:
+                if not features or features[0] not in out.axes:  # a grid of the tokens carries their features
+                    continue
                 dims = [d for d in out.axes if d != "B" and d not in leaf.axes]
-                for i, a in enumerate(dims):
-                    for b in dims[i + 1 :]:
-                        ha, wb = int(out.tensor.shape[out.axes[a]]), int(out.tensor.shape[out.axes[b]])
-                        if out.axes[a] > out.axes[b]:
-                            a, b, ha, wb = b, a, wb, ha
-                        offset = n - ha * wb
-                        if ha * wb >= 2 and 0 <= offset <= MAX_PREFIX:
+                for i, first in enumerate(dims):
+                    for second in dims[i + 1 :]:
+                        a, b = sorted((first, second), key=lambda d: out.axes[d])
+                        rows, cols = int(out.tensor.shape[out.axes[a]]), int(out.tensor.shape[out.axes[b]])
+                        offset = n - rows * cols
+                        if rows * cols >= 2 and 0 <= offset <= MAX_PREFIX:
                             candidates[(target, a, b, offset)] = None
     if not candidates:
         return [], None

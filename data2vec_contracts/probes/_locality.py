@@ -9,7 +9,8 @@ Patches are perturbed in groups, one group per bit of their index (and its compl
 with tokens: ``2*ceil(log2(h*w + 1))`` calls. A cell that some group containing its own patch leaves unchanged,
 while other groups move it, does not come from its patch: a patchify that mixes pixels of several patches, a grid
 transposed against the image. Attention mixes every patch into every token: such outputs depend on their own patch
-and pass (locality is then not tested beyond that). Skipped when a Data2Vec vision model is called with
+and pass (locality is then not tested beyond that). Only floating-point outputs are probed (an argmax need not move
+with a small change of its own patch). Skipped when a Data2Vec vision model is called with
 ``bool_masked_pos`` (masked patches take the mask token, not their pixels).
 """
 
@@ -47,6 +48,8 @@ def _targets(run: ProbeRun, pixels: Leaf, h: int, w: int) -> tuple[list[tuple[Ou
     found: list[tuple[OutLeaf, tuple[str, ...], int]] = []
     ambiguous = []
     for out in run.base_leaves:
+        if not out.tensor.is_floating_point():  # a class map (argmax) need not move with a small change
+            continue
         dims = [d for d in out.axes if d != "B" and d not in pixels.axes]
         shape = {d: int(out.tensor.shape[out.axes[d]]) for d in dims}
         grids = [

@@ -342,6 +342,20 @@ class ProbeRun:
         if not ok:
             self.fail(prop, leaf.field, leaf.spec, f"{said} by {_fmt(dev)} > {_fmt(tol)}{after}")
 
+    def shifted_positions(
+        self, leaf: OutLeaf, actual: torch.Tensor, expected: torch.Tensor, shift: int, axis: str
+    ) -> bool:
+        """Whether an integer output is positions along ``axis`` that moved by exactly ``shift`` (the positions added
+        on the left, or trimmed from it): a span index into the given input is right to move with it (noted)."""
+        if actual.is_floating_point() or actual.is_complex() or actual.dtype == torch.bool:
+            return False
+        if shift == 0 or not torch.equal(actual, expected + shift):
+            return False
+        self.note(
+            f"{leaf.field} holds positions along {axis}: they move with the positions added or removed on the left"
+        )
+        return True
+
     def within(self, prop: str, actual: torch.Tensor, expected: torch.Tensor) -> bool:
         """Whether ``actual`` matches ``expected`` within the tolerance of ``prop`` (the deviation is recorded)."""
         atol, rtol = self.tolerances[prop]

@@ -142,16 +142,25 @@ def test_int_arguments_that_nothing_ties_to_the_tensors_are_kept() -> None:
 
 
 @contract
-def grid_and_channels(tokens: Float[Tensor, "B N D"]) -> Float[Tensor, "B h w K"]:
-    """A (2, 5) grid of 2 channels from 11 tokens: (h, w), (w, K) and (h, K) all fit N = c + a*b."""
-    return tokens[:, 1:, :2].reshape(tokens.shape[0], 2, 5, 2)
+def grid_and_copies(tokens: Float[Tensor, "B N D"]) -> Float[Tensor, "B h w K D"]:
+    """A (2, 5) grid of 11 tokens, each cell twice: (h, w), (w, K) and (h, K) all fit N = c + a*b."""
+    grid = tokens[:, 1:].reshape(tokens.shape[0], 2, 5, 1, tokens.shape[2])
+    return grid.expand(-1, -1, -1, 2, -1)
+
+
+@contract
+def pair_scores(tokens: Float[Tensor, "B N D"]) -> Float[Tensor, "B C K"]:
+    """Scores of 2 choices over 3 classes from 7 tokens: C*K + 1 = N, but no grid of the tokens (no D axis)."""
+    return tokens[:, :6].mean(dim=-1).reshape(tokens.shape[0], 2, 3).softmax(dim=-1)
 
 
 def test_a_grid_relation_the_shapes_do_not_settle_is_not_guessed() -> None:
-    tokens = torch.randn(2, 11, 4, generator=torch.Generator().manual_seed(0))
-    result = probe(grid_and_channels, tokens)
+    g = torch.Generator().manual_seed(0)
+    result = probe(grid_and_copies, torch.randn(2, 11, 4, generator=g))
     assert result.skipped["grid"].startswith("the shapes fit several token-to-grid relations (N = 1 + h*w, ")
     assert "state the one meant with where=" in result.skipped["grid"]
+    scores = probe(pair_scores, torch.randn(2, 7, 4, generator=g))
+    assert scores.skipped["grid"].startswith("the contract maps no tokens to a grid")
 
 
 def test_padding_leaks_inside_transformers_are_skipped_with_the_reason() -> None:
@@ -261,3 +270,28 @@ def test_patch_locality_is_skipped_for_masked_image_modelling() -> None:
     unmasked = probe(P.image_patches, P.vision_model(), pixels, properties=["locality"])
     assert unmasked.checked == ("locality",)
     assert unmasked.calls_by_property["locality"] == 2 * 4  # 2*ceil(log2(2*5 + 1)) calls
+
+
+def _left_padded_qa() -> dict[str, Tensor]:
+    """The corpus QA batch with every row moved to the right end (left padding, pad id 1 at padded positions)."""
+    batch = CORRECT["answer_span"].inputs()[1]
+    n = batch["input_ids"].shape[1]
+    out = {k: torch.zeros_like(v) for k, v in batch.items()}
+    out["input_ids"].fill_(1)
+    for i, length in enumerate(batch["attention_mask"].sum(dim=1).tolist()):
+        for k, v in batch.items():
+            out[k][i, n - length :] = v[i, :length]
+    return out
+
+
+def test_span_positions_move_with_padding_added_or_removed_on_the_left() -> None:
+    """Start and end indices into a left-padded batch move by the positions added (or trimmed) on the left: right."""
+    case = CORRECT["answer_span"]
+    model = case.inputs()[0][0]
+    result = probe(case.fn, model, **_left_padded_qa())
+    assert {"padding", "trim"} <= set(result.checked)
+    assert result.padding_sides == {"attention_mask": ("left",)}
+    assert (
+        "return value[0] holds positions along N: they move with the positions added or removed on the left"
+        in result.notes
+    )
