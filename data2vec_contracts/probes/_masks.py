@@ -148,12 +148,11 @@ def mask_views(run: ProbeRun) -> list[MaskView]:
 
 @dataclass(frozen=True)
 class Fill:
-    """What an input holds at added positions: ``value`` (``None``: the last position repeated), whether it is
-    known (held by the given call, or fixed by convention: then "other values" keeps it), and where it comes from."""
+    """What an input holds at added positions: ``value`` (``None``: the edge position repeated), and whether it is
+    known (held by the given call, or fixed by convention: then "other values" keeps it)."""
 
     value: int | float | None
     known: bool
-    source: str
 
 
 def _token_ids(name: str) -> bool:
@@ -187,21 +186,21 @@ def _held(leaf: Leaf, mask: MaskView) -> Tensor | None:
 def fill_for(run: ProbeRun, leaf: Leaf, mask: MaskView) -> Fill:
     """What ``leaf`` holds at positions added along ``mask``'s axis (see the module docstring)."""
     if leaf.path == mask.path:
-        return Fill(0, True, "the mask: 0")
+        return Fill(0, True)
     held = _held(leaf, mask)
     if held is not None:
         value = float(held) if leaf.tensor.is_floating_point() else int(held)
-        return Fill(value, True, f"the value it holds at every masked-out position of {mask.path} ({value})")
+        return Fill(value, True)
     dtype = leaf.tensor.dtype
     if dtype == torch.bool or _mask_named(leaf.name):
-        return Fill(0, True, "a mask: 0")
+        return Fill(0, True)
     if leaf.tensor.is_floating_point() or leaf.tensor.is_complex():
-        return Fill(0.0, False, "zeros")
+        return Fill(0.0, False)
     text = run.configs.get("text")
     if _token_ids(leaf.name) and text is not None and text.pad_token_id is not None:
-        return Fill(int(text.pad_token_id), True, f"the text model's pad_token_id ({int(text.pad_token_id)})")
+        return Fill(int(text.pad_token_id), True)
     if _labels(leaf.name):
-        return Fill(IGNORE_INDEX, True, f"the ignore index ({IGNORE_INDEX})")
+        return Fill(IGNORE_INDEX, True)
     if leaf.name.endswith("type_ids"):
-        return Fill(0, True, "token type 0")
-    return Fill(None, False, "its last position repeated")
+        return Fill(0, True)
+    return Fill(None, False)

@@ -1,4 +1,4 @@
-"""pytester for the marker test of the corpus (``pytest_plugins`` is only allowed in the top-level conftest)."""
+"""pytester for the marker tests of the corpus (``pytest_plugins`` is only allowed in the top-level conftest)."""
 
 from __future__ import annotations
 
