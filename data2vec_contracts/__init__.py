@@ -30,9 +30,12 @@ if TYPE_CHECKING:
     from .probes import BatchIndependenceError as BatchIndependenceError
     from .probes import DistinctSizesError as DistinctSizesError
     from .probes import GridConsistencyError as GridConsistencyError
+    from .probes import MaskForwardingError as MaskForwardingError
     from .probes import PaddingInvarianceError as PaddingInvarianceError
+    from .probes import PatchLocalityError as PatchLocalityError
     from .probes import ProbeResult as ProbeResult
     from .probes import ProbeViolation as ProbeViolation
+    from .probes import TrimInvarianceError as TrimInvarianceError
     from .probes import auto_probe as auto_probe
     from .probes import probe as probe
 
@@ -40,9 +43,12 @@ _EXPORTS = {
     "BatchIndependenceError": ".probes",
     "DistinctSizesError": ".probes",
     "GridConsistencyError": ".probes",
+    "MaskForwardingError": ".probes",
     "PaddingInvarianceError": ".probes",
+    "PatchLocalityError": ".probes",
     "ProbeResult": ".probes",
     "ProbeViolation": ".probes",
+    "TrimInvarianceError": ".probes",
     "auto_probe": ".probes",
     "probe": ".probes",
     "ContractDefinitionError": ".checker",

@@ -1,4 +1,4 @@
-"""The ``shape_contracts`` marker: per-test switch, pinned dimensions, and the probe settings of issue 4."""
+"""The ``shape_contracts`` marker: per-test switch, pinned dimensions, and the probe settings of issues 4 and 10."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ __all__ = ["MARKER", "MARKER_HELP", "PROBE_SETTINGS", "MarkerError", "ProbeSetti
 
 MARKER = "shape_contracts"
 MARKER_HELP = (
-    "shape_contracts(enabled=True, /, *, dims=None, probe=None, atol=None, rtol=None): "
-    "data2vec-contracts per test. shape_contracts(False) switches every check off for the test "
+    "shape_contracts(enabled=True, /, *, dims=None, probe=None, atol=None, rtol=None, batch_coupled=None, "
+    "padding_side=None): data2vec-contracts per test. shape_contracts(False) switches every check off for the test "
     '(setup, call, teardown); dims={"D": 768} pins dimension values; probe=False switches the probes of '
-    "--shape-contracts-probe off (probe=True switches them on for this test), atol=/rtol= set their tolerances."
+    "--shape-contracts-probe off (probe=True switches them on for this test), atol=/rtol= set their tolerances, "
+    "batch_coupled=True declares the functions of the test coupled across the batch on purpose (batch "
+    "independence is not probed), padding_side='right'|'left'|'both' the side their inputs are padded on."
 )
-_ALLOWED = ("dims", "probe", "atol", "rtol")
+_ALLOWED = ("dims", "probe", "atol", "rtol", "batch_coupled", "padding_side")
+_SIDES = ("right", "left", "both")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class ProbeSettings:
     probe: bool | None = None
     atol: float | None = None
     rtol: float | None = None
+    batch_coupled: bool | None = None
+    padding_side: str | None = None
 
 
 PROBE_SETTINGS = pytest.StashKey[ProbeSettings]()
@@ -100,6 +105,19 @@ def _one(mark: pytest.Mark) -> dict[str, Any]:
     for name in ("atol", "rtol"):
         if name in mark.kwargs:
             out[name] = _tolerance(name, mark.kwargs[name])
+    if "batch_coupled" in mark.kwargs:
+        if not isinstance(mark.kwargs["batch_coupled"], bool):
+            raise MarkerError(
+                f"@pytest.mark.{MARKER}: batch_coupled= must be True or False, got {mark.kwargs['batch_coupled']!r}"
+            )
+        out["batch_coupled"] = mark.kwargs["batch_coupled"]
+    if "padding_side" in mark.kwargs:
+        if mark.kwargs["padding_side"] not in _SIDES:
+            raise MarkerError(
+                f"@pytest.mark.{MARKER}: padding_side= must be one of 'right', 'left', 'both', "
+                f"got {mark.kwargs['padding_side']!r}"
+            )
+        out["padding_side"] = mark.kwargs["padding_side"]
     return out
 
 
@@ -114,5 +132,11 @@ def control_of(item: pytest.Item) -> TestControl | None:
         values = _one(mark)
         dims.update(values.pop("dims", {}))
         merged.update(values)
-    probe = ProbeSettings(merged.get("probe"), merged.get("atol"), merged.get("rtol"))
+    probe = ProbeSettings(
+        merged.get("probe"),
+        merged.get("atol"),
+        merged.get("rtol"),
+        merged.get("batch_coupled"),
+        merged.get("padding_side"),
+    )
     return TestControl(enabled=merged.get("enabled", True), dims=dims, probe=probe)

@@ -89,7 +89,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 @contextmanager
 def _probing(item: pytest.Item) -> Iterator[None]:
     """``--shape-contracts-probe``: the first call of each ``@contract`` function in the test is probed
-    with the arguments the test really passed; the marker can switch it off or set tolerances."""
+    with the arguments the test really passed; the marker can switch it off, set tolerances, declare batch
+    coupling or the padding side."""
     settings = item.stash.get(PROBE_SETTINGS, None)
     wanted = settings_of(item.config).probe
     if settings is not None and settings.probe is not None:
@@ -102,7 +103,9 @@ def _probing(item: pytest.Item) -> Iterator[None]:
 
     atol = settings.atol if settings is not None else None
     rtol = settings.rtol if settings is not None else None
-    with auto_probe(atol=atol, rtol=rtol):
+    coupled = settings.batch_coupled if settings is not None else None
+    side = settings.padding_side if settings is not None else None
+    with auto_probe(atol=atol, rtol=rtol, batch_coupled=coupled, padding_side=side):
         yield
 
 

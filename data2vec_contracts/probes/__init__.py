@@ -1,8 +1,9 @@
 """Probes: call a contracted function on variants of its inputs that its contract says must not matter.
 
-One module per property (``_batch``, ``_padding``, ``_sizes``, ``_grid``); ``_variants`` builds the variant inputs,
-``_run`` holds one probe in progress, ``_probe`` runs the properties in turn, ``_auto`` probes the first call of each
-function inside a block, ``_result`` is what a probe reports.
+One module per property (``_batch``, ``_padding``, ``_trim``, ``_sizes``, ``_grid``, ``_locality``, ``_forwarding``);
+``_masks`` finds the masks, their padding side and what every input holds at added positions, ``_variants`` builds
+the variant inputs, ``_run`` holds one probe in progress, ``_probe`` runs the properties in turn, ``_auto`` probes the
+first call of each function inside a block, ``_result`` is what a probe reports.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from ._result import (
     BatchIndependenceError,
     DistinctSizesError,
     GridConsistencyError,
+    MaskForwardingError,
     PaddingInvarianceError,
+    PatchLocalityError,
     ProbeResult,
     ProbeViolation,
+    SkippedVariant,
+    TrimInvarianceError,
 )
 from ._run import DEFAULT_ATOL, DEFAULT_RTOL, HINTS, probing
 
@@ -29,9 +34,13 @@ __all__ = [
     "BatchIndependenceError",
     "DistinctSizesError",
     "GridConsistencyError",
+    "MaskForwardingError",
     "PaddingInvarianceError",
+    "PatchLocalityError",
     "ProbeResult",
     "ProbeViolation",
+    "SkippedVariant",
+    "TrimInvarianceError",
     "auto_probe",
     "probe",
     "probe_plan",

@@ -25,6 +25,8 @@ class AutoProbe:
     atol: Tolerance = None
     rtol: Tolerance = None
     properties: tuple[str, ...] | None = None
+    batch_coupled: bool | None = None
+    padding_side: str | None = None
     results: dict[str, ProbeResult] = field(default_factory=dict)
     seen: set[int] = field(default_factory=set, repr=False)
 
@@ -47,13 +49,25 @@ def _observe(declared: FunctionContract, args: tuple[Any, ...], kwargs: dict[str
     if session is None or probing() or not session.first_call(declared):
         return
     session.results[declared.name] = probe_plan(
-        declared, args, kwargs, atol=session.atol, rtol=session.rtol, properties=session.properties
+        declared,
+        args,
+        kwargs,
+        atol=session.atol,
+        rtol=session.rtol,
+        properties=session.properties,
+        batch_coupled=session.batch_coupled,
+        padding_side=session.padding_side,
     )
 
 
 @contextmanager
 def auto_probe(
-    atol: Tolerance = None, rtol: Tolerance = None, properties: Iterable[str] | None = None
+    atol: Tolerance = None,
+    rtol: Tolerance = None,
+    properties: Iterable[str] | None = None,
+    *,
+    batch_coupled: bool | None = None,
+    padding_side: str | None = None,
 ) -> Iterator[AutoProbe]:
     """Inside the block, the first call of each ``@contract`` function is probed with its real arguments.
 
@@ -61,10 +75,14 @@ def auto_probe(
     the same function in the block run unprobed; a new block probes again. Functions called by a
     function under probe are not probed by that probe's variant calls. Outside every block the
     checked call path pays one test of an empty list. The block yields an :class:`AutoProbe` whose
-    ``results`` map each probed function's name to its :class:`ProbeResult`.
+    ``results`` map each probed function's name to its :class:`ProbeResult`. ``batch_coupled`` and
+    ``padding_side`` are declared for every function probed in the block (see :func:`probe`); ``None``
+    leaves each function's own ``@contract`` declaration, or the inference from its masks.
     """
     global _depth
-    session = AutoProbe(atol, rtol, tuple(properties) if properties is not None else None)
+    session = AutoProbe(
+        atol, rtol, tuple(properties) if properties is not None else None, batch_coupled, padding_side
+    )
     token = _session.set(session)
     with _lock:
         if _depth == 0:

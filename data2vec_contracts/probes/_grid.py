@@ -7,10 +7,14 @@ import math
 import torch
 from torch import Tensor
 
-from ._run import ProbeRun, by_field
+from ._run import SKIPPED, ProbeRun, by_field
 from ._variants import Inputs, Leaf, OutLeaf
 
 __all__ = ["check_grid"]
+
+#: The most leading tokens (CLS, registers) an inferred grid relation ``N = c + a*b`` allows before the patches.
+MAX_PREFIX = 8
+
 
 def _grid_rules(run: ProbeRun) -> list[tuple[str, str, str, int, str]]:
     """``(N, h, w, offset, formula)`` for each ``where`` rule of the form ``N = offset + h*w``."""
@@ -28,10 +32,59 @@ def _grid_rules(run: ProbeRun) -> list[tuple[str, str, str, int, str]]:
     return found
 
 
+def _inferred_rules(run: ProbeRun) -> tuple[list[tuple[str, str, str, int, str]], str | None]:
+    """Grid relations read from the shapes when the contract states none: an output that keeps the feature axis D of
+    a floating-point ``(B, N, D)`` or ``(N, D)`` input, and has two more axes (never B, never an axis of the tokens)
+    whose product plus ``0 <= c <= MAX_PREFIX`` is N. Returns the relation when exactly one fits, else why none is
+    used."""
+    candidates: dict[tuple[str, str, str, int], None] = {}
+    for leaf in run.inputs.leaves():
+        t = leaf.tensor
+        if not t.is_floating_point() or not 2 <= t.ndim <= 3:  # tokens are (B, N, D) or (N, D), never pixels
+            continue
+        token_axes = [d for d, ax in leaf.axes.items() if ax == t.ndim - 2 and d != "B"]
+        features = [d for d, ax in leaf.axes.items() if ax == t.ndim - 1]
+        for target in token_axes:
+            n = int(t.shape[leaf.axes[target]])
+            for out in run.base_leaves:
+                if not features or features[0] not in out.axes:  # a grid of the tokens carries their features
+                    continue
+                dims = [d for d in out.axes if d != "B" and d not in leaf.axes]
+                for i, first in enumerate(dims):
+                    for second in dims[i + 1 :]:
+                        a, b = sorted((first, second), key=lambda d: out.axes[d])
+                        rows, cols = int(out.tensor.shape[out.axes[a]]), int(out.tensor.shape[out.axes[b]])
+                        offset = n - rows * cols
+                        if rows * cols >= 2 and 0 <= offset <= MAX_PREFIX:
+                            candidates[(target, a, b, offset)] = None
+    if not candidates:
+        return [], None
+    if len(candidates) > 1:
+        shown = ", ".join(f"{t} = {c} + {a}*{b}" for t, a, b, c in candidates)
+        return [], (
+            f"the shapes fit several token-to-grid relations ({shown}); state the one meant with where= "
+            "(e.g. where={'N': '1 + h*w'})"
+        )
+    (target, a, b, offset), = candidates
+    formula = f"{offset} + {a}*{b}" if offset else f"{a}*{b}"
+    run.note(
+        f"grid consistency: {target} = {formula} read from the shapes (the contract states no where= relation; "
+        f"where={{'{target}': '{formula}'}} states it)"
+    )
+    return [(target, a, b, offset, formula)], None
+
+
 def check_grid(run: ProbeRun) -> str | None:
     rules = _grid_rules(run)
     if not rules:
-        return "the contract maps no tokens to a grid (no where= relation N = c + h*w)"
+        rules, ambiguous = _inferred_rules(run)
+        if ambiguous is not None:
+            return ambiguous
+    if not rules:
+        return (
+            "the contract maps no tokens to a grid (no where= relation N = c + h*w, and no two output axes whose "
+            "product plus c is a token axis)"
+        )
     ran = False
     for target, a, b, offset, formula in rules:
         grids = [o for o in run.base_leaves if a in o.axes and b in o.axes]
@@ -71,13 +124,20 @@ def _probe_grid(
 
     bits = max(1, math.ceil(math.log2(n + 1)))
     codes = torch.arange(n) + 1
-    base = by_field(run.outputs(run.call_variant(planted(None), "grid", f"marker values in {tokens.path}")))
+    first = run.call_variant(planted(None), "grid", f"marker values in {tokens.path}")
+    if first is SKIPPED:
+        return
+    base = by_field(run.outputs(first))
     hits_in, hits_out = [], []
     for bit in range(bits):
         group = ((codes >> bit) & 1).bool().to(t.device)
         said = f"marker values in {tokens.path} with bit {bit} of the token index perturbed"
-        hits_in.append(by_field(run.outputs(run.call_variant(planted(group), "grid", said))))
-        hits_out.append(by_field(run.outputs(run.call_variant(planted(~group), "grid", said + " (complement)"))))
+        got_in = run.call_variant(planted(group), "grid", said)
+        got_out = run.call_variant(planted(~group), "grid", said + " (complement)")
+        if got_in is SKIPPED or got_out is SKIPPED:
+            return
+        hits_in.append(by_field(run.outputs(got_in)))
+        hits_out.append(by_field(run.outputs(got_out)))
     atol, rtol = run.tolerances["grid"]
     for grid in grids:
         row, col = sorted((a, b), key=lambda d: grid.axes[d])

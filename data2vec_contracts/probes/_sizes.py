@@ -1,4 +1,12 @@
-"""Distinct sizes: with sizes where no two named dimensions are equal, and with B=1, the function keeps its contract."""
+"""Distinct sizes: with sizes where no two named dimensions are equal, and with B=1, the function keeps its contract.
+
+An int argument that sets a dimension (named like it, or its ``dims=`` source) is varied only with the tensors it
+sizes: when the dimension is on an input tensor, or a ``where=`` relation ties it to one (``N = 1 + h*w``,
+``h = H // p``). Otherwise the int is kept, and so is every dimension it might describe: only B is varied, and the
+notes say so. A variant a Data2Vec model's own contract rejects is skipped; a plain exception is a finding unless a
+Data2Vec call shows that the variant left an input at the old size of a model dimension it changed (frame labels).
+A batch-coupled function gets no B=1 call (batch statistics may need two examples).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from torch import Tensor
 
 from ..contracts import max_text_length
 from ._masks import mask_arguments
-from ._run import ProbeRun
+from ._run import SKIPPED, ProbeRun
 from ._variants import Inputs, Leaf, resize
 
 __all__ = ["check_sizes"]
@@ -31,12 +39,28 @@ def check_sizes(run: ProbeRun) -> str | None:
     masks = mask_arguments(run)
     mask_axes = {axis for _leaf, axis in masks}
     rule_dims = {d for t, r in plan.rules.items() for d in (t, *r.deps)}
+    untied = {
+        name: dim
+        for name, dim in int_args.items()
+        if not _tied(dim, run.inputs.arguments[name], values, on_inputs, plan.rules)
+    }
+    for name in untied:
+        del int_args[name]
     kept = set(plan.dims) - set(int_args.values())
     free = {
         d
         for d in on_inputs | set(int_args.values())
         if d not in kept and (d == "B" or d in mask_axes or d in rule_dims or d in SPATIAL)
     }
+    if untied:
+        kept_ints = ", ".join(f"{name}={values[dim]}" for name, dim in untied.items())
+        run.note(
+            f"distinct sizes kept {kept_ints}: no where= relation or input tensor ties "
+            f"{'them' if len(untied) > 1 else 'it'} to the sizes of the tensors, so only B is varied "
+            "(state the relation, e.g. where={'h': 'H // p'}, to vary the sizes it describes)"
+        )
+        free &= {"B"}
+        kept |= set(untied.values())
     derived = {
         t: r
         for t, r in plan.rules.items()
@@ -61,37 +85,39 @@ def check_sizes(run: ProbeRun) -> str | None:
     capped = set(mask_axes) | {d for leaf in leaves if leaf.name.endswith("input_ids") for d in leaf.axes}
     capped.discard("B")
 
-    sizes: dict[str, int] = {d: int(values[d]) for d in universe}
-    if sizes.get("B") == 1:
-        sizes["B"] = 2
-    unresolved = None
-    for _ in range(64):
-        for t, rule in derived.items():
-            sizes[t] = int(rule.compute(sizes))
-        clash = next(
-            ((x, y) for i, x in enumerate(universe) for y in universe[i + 1 :] if sizes[x] == sizes[y]), None
-        )
-        if clash is None:
-            break
-        pick = None
-        for d in reversed(clash):
-            if d in changeable:
-                pick = d
+    def resolve(step: dict[str, int]) -> dict[str, int]:
+        """Sizes where no two dimensions of ``universe`` are equal, growing the changeable ones by ``step``."""
+        sizes: dict[str, int] = {d: int(values[d]) for d in universe}
+        if sizes.get("B") == 1:
+            sizes["B"] = 2
+        for _ in range(64):
+            for t, rule in derived.items():
+                sizes[t] = int(rule.compute(sizes))
+            clash = next(
+                ((x, y) for i, x in enumerate(universe) for y in universe[i + 1 :] if sizes[x] == sizes[y]), None
+            )
+            if clash is None:
                 break
-            if d in derived:
-                deps = [e for e in derived[d].deps if e in changeable]
-                if deps:
-                    pick = deps[-1]
+            pick = None
+            for d in reversed(clash):
+                if d in changeable:
+                    pick = d
                     break
-        if pick is None:
-            unresolved = clash
-            break
-        grown = sizes[pick] + step.get(pick, 1)
-        if cap is not None and pick in capped and grown > cap:
-            grown = sizes[pick] - step.get(pick, 1)
-        sizes[pick] = max(1, grown)
-    if unresolved is not None:
-        run.note(f"{unresolved[0]} and {unresolved[1]} are equal and neither can be resized")
+                if d in derived:
+                    deps = [e for e in derived[d].deps if e in changeable]
+                    if deps:
+                        pick = deps[-1]
+                        break
+            if pick is None:
+                run.note(f"{clash[0]} and {clash[1]} are equal and neither can be resized")
+                break
+            grown = sizes[pick] + step.get(pick, 1)
+            if cap is not None and pick in capped and grown > cap:
+                grown = sizes[pick] - step.get(pick, 1)
+            sizes[pick] = max(2 if pick == "B" and run.coupled is not None else 1, grown)
+        return sizes
+
+    sizes = resolve(step)
 
     shown = [d for d in universe if d in changeable or d in derived]
 
@@ -111,12 +137,37 @@ def check_sizes(run: ProbeRun) -> str | None:
         return run.inputs.map(f, {name: s[dim] for name, dim in int_args.items()})
 
     given = {d: int(values[d]) for d in universe}
+    made = False
     if sizes != given:
         said = f"with {described(sizes)} (no two sizes equal)"
-        run.call_variant(variant(sizes), "sizes", said)
+        made = run.call_variant(variant(sizes), "sizes", said) is not SKIPPED
+        rejected = run.skipped_variants[-1].rejected_by if not made else None
+        if rejected is not None and any(step[d] > 1 and sizes[d] != given[d] for d in ("H", "W") if d in sizes):
+            # a model that takes only its own patch grid (segmentation) may take sizes that floor to it
+            fine = resolve({**step, "H": 1, "W": 1})
+            if fine not in (sizes, given):
+                said = f"with {described(fine)} (no two sizes equal; H, W not multiples of the patch size)"
+                made = run.call_variant(variant(fine), "sizes", said) is not SKIPPED
+                sizes = fine
     else:
         run.note(f"distinct sizes: the given sizes are already distinct ({described(given)})")
+        made = True
     if "B" in changeable and not run.single_example_called and given.get("B") != 1:
-        one = dict(sizes, B=1)
-        run.call_variant(variant(one), "sizes", f"with {described(one)}")
-    return None
+        if run.coupled is not None:
+            run.note("distinct sizes made no B=1 call: the function is declared batch-coupled")
+        else:
+            one = dict(sizes, B=1)
+            made |= run.call_variant(variant(one), "sizes", f"with {described(one)}") is not SKIPPED
+    return None if made else run.skipped_all("sizes")
+
+
+def _tied(dim: str, value: Any, values: dict[str, Any], on_inputs: set[str], rules: Any) -> bool:
+    """Whether an int argument setting ``dim`` sizes the tensors in a way the contract states: ``dim`` is an axis of
+    an input tensor (and the int equals it), or a ``where=`` relation ties it to one."""
+    if dim in on_inputs:
+        return bool(values.get(dim) == value)
+    for target, rule in rules.items():
+        names = {target, *rule.deps}
+        if dim in names and (names - {dim}) & on_inputs:
+            return True
+    return False

@@ -16,6 +16,7 @@ from torch import Tensor
 from ..checker import DimKind, SeqSpec, Spec, TensorSpec, TupleSpec
 
 __all__ = [
+    "BATCH_NORMS",
     "Inputs",
     "Leaf",
     "OutLeaf",
@@ -23,6 +24,7 @@ __all__ = [
     "data2vec_configs",
     "deviation",
     "edge_index",
+    "is_data2vec",
     "modules_in",
     "named_axes",
     "output_leaves",
@@ -208,44 +210,84 @@ def deviation(actual: Tensor, expected: Tensor, atol: float, rtol: float) -> tup
 
 
 # -- models among the arguments --------------------------------------------------------------------
-def modules_in(arguments: Mapping[str, Any]) -> list[torch.nn.Module]:
-    """The ``nn.Module`` arguments, also inside lists, tuples and dicts (one level)."""
-    found: list[torch.nn.Module] = []
-    for value in arguments.values():
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
-        for item in items:
-            if isinstance(item, torch.nn.Module) and all(item is not m for m in found):
-                found.append(item)
+def modules_in(arguments: Mapping[str, Any]) -> list[tuple[str, torch.nn.Module]]:
+    """The ``nn.Module`` arguments with the path they were passed under (``head``, ``heads[1]``, ``heads['a']``),
+    also inside lists, tuples and dicts (one level); each module once."""
+    found: list[tuple[str, torch.nn.Module]] = []
+    for name, value in arguments.items():
+        if isinstance(value, dict):
+            items = [(f"{name}[{k!r}]", v) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            items = [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            items = [(name, value)]
+        for path, item in items:
+            if isinstance(item, torch.nn.Module) and all(item is not m for _, m in found):
+                found.append((path, item))
     return found
 
 
-def data2vec_configs(modules: list[torch.nn.Module]) -> dict[str, Any]:
+def is_data2vec(module: torch.nn.Module) -> bool:
+    return str(getattr(getattr(module, "config", None), "model_type", "")).startswith("data2vec-")
+
+
+def data2vec_configs(modules: list[tuple[str, torch.nn.Module]]) -> dict[str, Any]:
     """The config of the first Data2Vec model of each modality found in ``modules`` (or inside them)."""
     configs: dict[str, Any] = {}
-    for module in modules:
+    for _path, module in modules:
         for sub in module.modules():
-            kind = str(getattr(getattr(sub, "config", None), "model_type", ""))
-            if kind.startswith("data2vec-"):
-                configs.setdefault(kind.removeprefix("data2vec-"), sub.config)
+            if is_data2vec(sub):
+                config: Any = sub.config
+                configs.setdefault(str(config.model_type).removeprefix("data2vec-"), config)
     return configs
 
 
+#: Modules that normalise with the statistics of the batch while in train mode (torch's public classes).
+BATCH_NORMS: tuple[type[torch.nn.Module], ...] = (
+    torch.nn.BatchNorm1d,
+    torch.nn.BatchNorm2d,
+    torch.nn.BatchNorm3d,
+    torch.nn.SyncBatchNorm,
+    torch.nn.LazyBatchNorm1d,
+    torch.nn.LazyBatchNorm2d,
+    torch.nn.LazyBatchNorm3d,
+)
+
+
 @contextmanager
-def preserved_state(modules: list[torch.nn.Module]) -> Iterator[None]:
-    """Eval mode for ``modules`` inside; on exit every submodule's own mode and the RNG states come back."""
-    modes = [(sub, sub.training) for m in modules for sub in m.modules()]
+def preserved_state(modules: list[tuple[str, torch.nn.Module]]) -> Iterator[list[tuple[str, torch.nn.Module]]]:
+    """Inside: every module in eval mode (dropout, layerdrop and SpecAugment would fail every comparison), except
+    the batch norms of the caller's own modules that were in train mode: they stay in train mode, as the function
+    really runs them, and their running statistics are put back afterwards. Yields those (path, module) pairs.
+    On exit every submodule's own mode and the torch, ``random`` and numpy RNG states come back."""
+    named = [
+        (f"{path}.{sub_name}" if sub_name else path, sub) for path, m in modules for sub_name, sub in m.named_modules()
+    ]
+    modes = [(sub, sub.training) for _name, sub in named]
+    inside_data2vec = {id(s) for _name, sub in named if is_data2vec(sub) for s in sub.modules()}
+    batch_norms = [
+        (name, sub)
+        for name, sub in named
+        if isinstance(sub, BATCH_NORMS) and sub.training and id(sub) not in inside_data2vec
+    ]
+    saved = [(buf, buf.detach().clone()) for _name, sub in batch_norms for buf in sub.buffers()]
     py_state = random.getstate()
     np_random = getattr(sys.modules.get("numpy"), "random", None)
     np_state = np_random.get_state() if np_random is not None else None
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []  # type: ignore[no-untyped-call]
     try:
         with torch.random.fork_rng(devices=devices), torch.no_grad():
-            for m in modules:
+            for _path, m in modules:
                 m.eval()
-            yield
+            for _name, sub in batch_norms:
+                sub.train()
+            yield batch_norms
     finally:
         for sub, mode in modes:
             sub.training = mode
+        with torch.no_grad():
+            for buf, value in saved:
+                buf.copy_(value)
         random.setstate(py_state)
         if np_random is not None and np_state is not None:
             np_random.set_state(np_state)

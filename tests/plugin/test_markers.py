@@ -128,7 +128,10 @@ def test_no_marker_no_entry(request):
     pytester.runpytest("--shape-contracts").assert_outcomes(passed=3)
 
 
-ALLOWED = "it takes enabled (True/False, positional) and the keywords dims=, probe=, atol=, rtol="
+ALLOWED = (
+    "it takes enabled (True/False, positional) and the keywords dims=, probe=, atol=, rtol=, batch_coupled=, "
+    "padding_side="
+)
 
 
 @pytest.mark.parametrize(

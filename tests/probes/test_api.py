@@ -92,7 +92,7 @@ def test_modes_of_every_submodule_and_rng_states_come_back(text: nn.Module) -> N
 def test_a_plain_jaxtyping_function_is_probed() -> None:
     result = probe(plain_pool, *_hidden_and_mask())
     assert result.function == "tests.probes.test_api.plain_pool"
-    assert result.checked == ("batch", "padding", "sizes")
+    assert result.checked == ("batch", "padding", "sizes", "trim")
 
 
 def test_a_function_without_annotations_is_refused() -> None:
@@ -105,7 +105,7 @@ def test_masks_stated_in_the_contract_are_probed() -> None:
     with pytest.raises(PaddingInvarianceError, match=r"added on the right of N \(keep\) change it by"):
         probe(pool_keep, hidden, mask)
     unstated = probe(pool_keep_unstated, hidden, mask)  # `keep` is no mask name: skipped, and said so
-    assert unstated.checked == ("batch", "sizes")
+    assert unstated.checked == ("batch", "sizes")  # no mask: neither padding nor trim
     assert unstated.skipped["padding"] == (
         "no mask argument (none named attention_mask or *_mask with a (B, X) annotation, "
         "none stated in @contract(masks=...))"
@@ -125,8 +125,14 @@ def test_tolerances_are_per_property() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"properties": ["batch", "shapes"]}, "properties must be among batch, padding, sizes, grid; got 'shapes'"),
-        ({"atol": {"pad": 1e-3}}, "atol keys must be among batch, padding, sizes, grid; got 'pad'"),
+        (
+            {"properties": ["batch", "shapes"]},
+            "properties must be among batch, padding, sizes, grid, trim, locality, mask; got 'shapes'",
+        ),
+        (
+            {"atol": {"pad": 1e-3}},
+            "atol keys must be among batch, padding, sizes, grid, trim, locality, mask; got 'pad'",
+        ),
         ({"rtol": -1.0}, "rtol must be a non-negative float or a dict of them by property, got -1.0"),
     ],
 )
@@ -139,13 +145,20 @@ def test_the_result_lists_checked_and_skipped_properties_with_costs() -> None:
     result = probe(dc.masked_mean_pool, *_hidden_and_mask(), properties=["batch", "padding", "grid"])
     assert isinstance(result, ProbeResult)
     text = str(result)
-    assert text.splitlines()[0] == "probe of data2vec_contracts.masked_mean_pool: 7 calls (6 extra)"
+    # 1 given call + batch (2 alone + 1 reordered) + padding (on the right, as the given rows; other hidden values)
+    assert text.splitlines()[0] == "probe of data2vec_contracts.masked_mean_pool: 6 calls (5 extra)"
     assert text.splitlines()[3:] == [
         "  skipped distinct sizes: not requested (properties=...)",
-        "  skipped grid consistency: the contract maps no tokens to a grid (no where= relation N = c + h*w)",
+        "  skipped grid consistency: the contract maps no tokens to a grid (no where= relation N = c + h*w, and no "
+        "two output axes whose product plus c is a token axis)",
+        "  skipped trim invariance: not requested (properties=...)",
+        "  skipped patch locality: not requested (properties=...)",
+        "  skipped mask forwarding: not requested (properties=...)",
+        "  note: padding added on the right of N (attention_mask) only: every padded row of attention_mask is "
+        "right-padded; the left side is not probed (padding_side='both' probes both)",
     ]
     assert text.splitlines()[1].startswith("  checked batch independence: 3 calls, max deviation ")
-    assert text.splitlines()[2].startswith("  checked padding invariance: 3 calls, max deviation ")
+    assert text.splitlines()[2].startswith("  checked padding invariance: 2 calls, max deviation ")
 
 
 class Pooler(nn.Module):

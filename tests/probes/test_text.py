@@ -19,8 +19,15 @@ from tests._models import TRANSFORMERS_5
 from . import _pipelines as P
 
 BATCH_HINT = (
-    "  Hint: something mixes the examples of the batch: a reduction over axis 0, or an nn.LSTM / nn.GRU / "
-    "nn.MultiheadAttention built without batch_first=True applied to (B, N, D) tensors."
+    "  Hint: something mixes the examples of the batch: a reduction over axis 0, an nn.LSTM / nn.GRU / "
+    "nn.MultiheadAttention built without batch_first=True applied to (B, N, D) tensors, or a BatchNorm left "
+    "in train mode (call .eval() for inference). If the coupling is intended (an in-batch contrastive loss, "
+    "batch statistics), declare it: @contract(batch_coupled=True), probe(..., batch_coupled=True) or "
+    "@pytest.mark.shape_contracts(batch_coupled=True)."
+)
+GRID_SKIPPED = (
+    "the contract maps no tokens to a grid (no where= relation N = c + h*w, and no two output axes whose product "
+    "plus c is a token axis)"
 )
 PADDING_HINT = (
     "  Hint: padded positions reach the result: pool with the mask (data2vec_contracts.masked_mean_pool), and "
@@ -40,12 +47,15 @@ def _text_bindings(b: int, n: int) -> str:
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_masked_mean_pooling_passes_every_property(text: nn.Module, side: str) -> None:
     result = probe(P.sentence_embedding, text, **P.text_batch([5, 7], side=side))
-    assert result.checked == ("batch", "padding", "sizes")
-    assert result.skipped == {"grid": "the contract maps no tokens to a grid (no where= relation N = c + h*w)"}
-    # 1 given call + batch (2 alone + 1 reordered) + padding (right, left, other values); sizes 2 != 7 already
-    assert (result.calls, result.extra_calls) == (7, 6)
-    assert dict(result.calls_by_property) == {"batch": 3, "padding": 3, "sizes": 0}
+    assert result.checked == ("batch", "padding", "sizes", "trim", "mask")
+    assert result.skipped == {"grid": GRID_SKIPPED, "locality": "no floating-point argument has pixel axes H and W"}
+    # 1 given call + batch (2 alone + 1 reordered) + padding (on the side the rows show; the ids take the pad id
+    # and the mask 0, so no other values) + trim (the one padded example alone, unpadded); sizes 2 != 7 already
+    assert (result.calls, result.extra_calls) == (6, 5)
+    assert dict(result.calls_by_property) == {"batch": 3, "padding": 1, "sizes": 0, "trim": 1, "mask": 0}
+    assert result.padding_sides == {"attention_mask": (side,)}
     assert result.max_deviation["padding"] < 1e-5
+    assert result.max_deviation["trim"] < 1e-5
 
 
 # measured deviations of the tiny model: random weights differ between transformers 4.x and 5.x
@@ -84,8 +94,9 @@ def test_first_kept_token_pooling_passes_under_left_padding(text: nn.Module) -> 
 
 def test_cls_pooling_at_index_0_is_caught_by_left_padding(text: nn.Module) -> None:
     fn = P.cls_embedding_index0
+    assert "padding" in probe(fn, text, **P.text_batch([5, 7])).checked  # right-padded: index 0 is <s>, correct
     with pytest.raises(PaddingInvarianceError) as info:
-        probe(fn, text, **P.text_batch([5, 7]))  # the given batch is right-padded: the probe adds left padding
+        probe(fn, text, **P.text_batch([5, 7], side="left"))  # left-padded: index 0 is a pad
     assert str(info.value) == (
         "Shape contract violated: padding invariance of return value.\n"
         f"  Function: tests.probes._pipelines.cls_embedding_index0\n"
@@ -159,7 +170,7 @@ def test_a_mask_count_over_the_wrong_axis_is_caught_when_b_equals_n(text: nn.Mod
 
 def test_per_token_outputs_are_compared_at_kept_positions(text: nn.Module) -> None:
     result = probe(P.token_states, text, **P.text_batch([4, 7], side="left"))
-    assert result.checked == ("batch", "padding", "sizes")
+    assert result.checked == ("batch", "padding", "sizes", "trim", "mask")
     caught = (
         r"(?m)^      Padding invariance: 3 masked-out positions added on the right of N \(attention_mask\) change it "
         r"at kept positions by 0\.\d+ > [0-9.e-]+$"

@@ -80,7 +80,7 @@ def test_grid_is_probed_on_non_square_grids(vision: nn.Module) -> None:
 def test_an_h_w_swap_hidden_by_square_images_is_caught(vision: nn.Module) -> None:
     square = P.images(2, 32, 32)
     result = probe(P.image_patches, vision, square)
-    assert result.checked == ("batch", "sizes")
+    assert result.checked == ("batch", "sizes", "locality")
     assert result.calls_by_property["sizes"] == 1  # B=1 came from batch independence
     fn = P.image_patches_swapped
     with pytest.raises(DistinctSizesError) as info:

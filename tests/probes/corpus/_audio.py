@@ -9,8 +9,10 @@ from torch import Tensor, nn
 
 from data2vec_contracts import (
     BatchIndependenceError,
+    MaskForwardingError,
     PaddingInvarianceError,
     ShapeContractError,
+    TrimInvarianceError,
     contract,
     frame_mask,
     masked_mean_pool,
@@ -18,10 +20,6 @@ from data2vec_contracts import (
 
 from . import _inputs as I
 from ._cases import (
-    ALONE_TRIMMED,
-    MASK_NOT_PASSED,
-    MODEL_LEAK,
-    PLAIN_EXCEPTION,
     buggy,
     call,
     correct,
@@ -89,9 +87,10 @@ def utterance_embedding_leaky_model(
     "attention mask received but not passed to the audio model (positional-conv leak model)",
     source="https://github.com/huggingface/transformers/pull/10117 (batched inference needs the attention_mask)",
     twin="utterance_embedding_leaky_model",
-    expect=PaddingInvarianceError,
-    says="attention_mask",
-    today=MASK_NOT_PASSED + "; padding invariance is skipped for this model (num_conv_pos_embeddings=3)",
+    expect=MaskForwardingError,
+    says="attention_mask masks out 850 of 3000 positions of S, but Data2VecAudioModel was called on its inputs "
+    "(B=3, S=1000) without attention_mask",
+    field_="the call",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def audio_mask_not_passed(
@@ -120,10 +119,8 @@ def fixed_length_utterance_embedding(
     source="https://github.com/mkunes/w2v2_audioFrameClassification/issues/4 (the output is one frame shorter than "
     "samples / 320)",
     twin="fixed_length_utterance_embedding",
-    expect=PaddingInvarianceError,
-    says="",
-    today=ALONE_TRIMMED
-    + "; every clip is padded, and the extra frame is an old padded frame that more padding leaves unchanged",
+    expect=TrimInvarianceError,
+    says="example 0 alone with its padding removed (S: 1200 -> 700) differs from example 0 of the padded batch",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def frames_from_the_stride(
@@ -210,8 +207,10 @@ def audio_class_from_frames(
     "audio classification head called without the mask: it averages the padded frames in",
     source="https://github.com/huggingface/transformers/pull/10117 (reference §6.4: the masked mean needs the mask)",
     twin="audio_class_logits",
-    expect=PaddingInvarianceError,
-    says="masked-out positions added on the right of S (attention_mask) change it",
+    expect=MaskForwardingError,
+    says="Data2VecAudioForSequenceClassification was called on its inputs (B=3, S=1000) without attention_mask",
+    field_="the call",
+    also=(("padding", PaddingInvarianceError, "masked-out positions added on the right of S (attention_mask) change"),),
 )
 @contract(dims={"K": "model.config.num_labels"})
 def audio_class_logits_without_mask(
@@ -231,9 +230,6 @@ def _xvector() -> nn.Module:
 @correct(
     lambda: call(_xvector(), **_clips()),
     "XVector embeddings with the attention mask",
-    today=MODEL_LEAK
-    + ": XVector statistics pooling takes _get_tdnn_output_lengths(...) frames, which ignores tdnn_dilation, so "
-    "padded TDNN frames are averaged in (transformers modeling_data2vec_audio.py, _get_tdnn_output_lengths)",
 )
 @contract(dims={"X": "model.config.xvector_output_dim"})
 def speaker_embedding(
@@ -320,8 +316,6 @@ def _framed() -> dict[str, Tensor]:
 @correct(
     lambda: call(I.audio_model("ForAudioFrameClassification"), **_framed()),
     "frame classification: masked per-frame loss with (B, T, K) labels",
-    today=PLAIN_EXCEPTION
-    + ": padding grows the frames T of the logits but not of the (B, T, K) labels, and the loss raises RuntimeError",
 )
 @contract
 def frame_classification_loss(

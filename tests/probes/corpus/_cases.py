@@ -71,6 +71,8 @@ class Bug(Case):
     expect: type[BaseException] = BaseException
     field_: str | None = None
     says: str = ""
+    # other properties that catch the bug when probed alone: (property, error class, fragment of what it says)
+    also: tuple[tuple[str, type[BaseException], str], ...] = ()
 
 
 CORRECT: dict[str, Case] = {}
@@ -122,6 +124,7 @@ def buggy(
     probe_kwargs: Mapping[str, Any] | None = None,
     raw: Callable[..., Any] | None = None,
     contract_kwargs: Mapping[str, Any] | None = None,
+    also: tuple[tuple[str, type[BaseException], str], ...] = (),
 ) -> Callable[[F], F]:
     """Register a buggy pipeline taken from a real report, with the error that must catch it."""
 
@@ -143,6 +146,7 @@ def buggy(
             expect=expect,
             field_=field_,
             says=says,
+            also=also,
         )
         return fn
 

@@ -2,8 +2,8 @@
 
 Prints one line per pipeline (kind, outcome, properties checked / skipped, extra calls per property; for a probe that
 raises, each property probed alone) and the totals:
-false alarms on the correct corpus, bugs caught for the right reason on the buggy one. Nothing here is asserted; the
-assertions are in ``test_corpus.py``.
+false alarms on the correct corpus, bugs caught for the right reason on the buggy one, and the extra calls each
+property spent on the correct pipelines. Nothing here is asserted; the assertions are in ``test_corpus.py``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def outcome(case: Case) -> dict[str, Any]:
     return row
 
 
-PROPERTIES = ("batch", "padding", "sizes", "grid")
+PROPERTIES = ("batch", "padding", "sizes", "grid", "trim", "locality", "mask")
 
 
 def by_property(case: Case) -> dict[str, str]:
@@ -117,6 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         f"\ncorrect: {len(correct)}, false alarms: {len(alarms)}; buggy: {len(bugs)}, caught for the right reason: "
         f"{len(caught)}"
     )
+    print("extra calls per property on the correct pipelines that pass (where it was checked):")
+    for prop in PROPERTIES:
+        spent = [r["calls"].get(prop, 0) for r in correct if r["outcome"] == "pass" and prop in r["checked"]]
+        if spent:
+            mean = sum(spent) / len(spent)
+            print(f"  {prop:9} checked on {len(spent):2}: mean {mean:.1f}, min {min(spent)}, max {max(spent)}")
+        else:
+            print(f"  {prop:9} checked on  0")
+    totals = [r["total_calls"] - 1 for r in correct if r["outcome"] == "pass"]
+    if totals:
+        print(f"  all       mean {sum(totals) / len(totals):.1f} extra calls per probe, max {max(totals)}")
     if options.json:
         with open(options.json, "w") as f:
             json.dump(rows, f, indent=1, default=str)

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from data2vec_contracts import (
     BatchIndependenceError,
     DistinctSizesError,
+    MaskForwardingError,
     PaddingInvarianceError,
     ShapeContractError,
     contract,
@@ -21,14 +22,6 @@ from data2vec_contracts import (
 
 from . import _inputs as I
 from ._cases import (
-    ALONE_RAISES,
-    COUPLED,
-    EVAL_FORCED,
-    LABELS_OVERWRITTEN,
-    LEFT_ON_RIGHT,
-    PAD_ID_NAME,
-    RIGHT_ON_LEFT,
-    because,
     buggy,
     call,
     correct,
@@ -87,8 +80,11 @@ def mean_over_padding(
     source="https://github.com/huggingface/transformers/pull/16243 (docs: incorrect output when padding tokens "
     "aren't masked)",
     twin="masked_mean_embedding",
-    expect=PaddingInvarianceError,
-    says="masked-out positions added on the right of N (attention_mask) change it",
+    expect=MaskForwardingError,
+    says="attention_mask masks out 8 of 24 positions of N, but Data2VecTextModel was called on its inputs "
+    "(B=3, N=8) without attention_mask",
+    field_="the call",
+    also=(("padding", PaddingInvarianceError, "masked-out positions added on the right of N (attention_mask) change"),),
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def mask_not_passed_to_encoder(
@@ -122,7 +118,6 @@ def mean_pool_batch_count(
 @correct(
     lambda: call(_encoder(), **_right()),
     "CLS pooling (index 0) on right-padded text",
-    today=LEFT_ON_RIGHT + ": index 0 is <s> in every right-padded row; padding added on the left puts a pad there",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def cls_embedding(
@@ -160,7 +155,6 @@ def cls_index0_under_left_padding(
 @correct(
     lambda: call(_encoder(), **_right()),
     "last-token pooling at mask.sum()-1 on right-padded text",
-    today=LEFT_ON_RIGHT + ": mask.sum()-1 is the last token of a right-padded row only",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def last_token_embedding(
@@ -242,12 +236,8 @@ _CONTRASTIVE = {"dims": {"D": "model.config.hidden_size"}}
 
 
 def _coupled(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """``@contract(..., batch_coupled=True)``, the declaration issue 10 asks for; until it exists, the pipeline as
-    users must write it today (so the strict xfail of its case turns red once the declaration works)."""
-    try:
-        return contract(**_CONTRASTIVE, name=name, batch_coupled=True)(fn)  # type: ignore[call-overload]
-    except TypeError:
-        return contract(**_CONTRASTIVE, name=name)(fn)
+    """``@contract(..., batch_coupled=True)``: the examples are coupled on purpose (issue 10)."""
+    return contract(**_CONTRASTIVE, name=name, batch_coupled=True)(fn)
 
 
 def _info_nce(
@@ -268,7 +258,6 @@ in_batch_contrastive_loss = correct(
     "in-batch negatives InfoNCE (batch-coupled on purpose)",
     raw=_info_nce,
     contract_kwargs=_CONTRASTIVE,
-    today=COUPLED + ": every other document of the batch is a negative, so example 0 alone has another loss",
     name="in_batch_contrastive_loss",
 )(_coupled(_info_nce, "in_batch_contrastive_loss"))
 
@@ -302,9 +291,6 @@ def _unpadded_queries() -> dict[str, Tensor]:
 @correct(
     lambda: call(_encoder(), **_unpadded_queries()),
     "per-pair cosine similarity, ids named query_ids/doc_ids",
-    today=PAD_ID_NAME
-    + ": the queries are unpadded, so no held value tells the pad id for query_ids; the edge token </s> is "
-    "repeated as left padding and the RoBERTa positions of every kept token move",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def pair_similarity(
@@ -332,7 +318,6 @@ def _tagged() -> dict[str, Tensor]:
 @correct(
     lambda: call(_tagger(), **_tagged()),
     "token classification loss, -100 labels at specials and padding",
-    today=LABELS_OVERWRITTEN + ": labels copied from kept positions into the padded ones join the loss",
 )
 @contract
 def token_classification_loss(
@@ -380,8 +365,6 @@ class Tagger(nn.Module):
 @correct(
     lambda: call(_encoder(), Tagger(32, K, batch_first=True), **_right()),
     "LSTM tagger head, batch_first=True",
-    today=LEFT_ON_RIGHT
-    + ": a forward LSTM over right-padded rows never sees the padding; padding added on the left runs through it first",
 )
 @contract(dims={"K": "head.out.out_features"})
 def lstm_tagger(
@@ -424,12 +407,6 @@ def _qa_batch() -> dict[str, Tensor]:
 @correct(
     lambda: call(_qa(), **_qa_batch()),
     "QA span extraction: argmax and softmax inside the context mask",
-    today=because(
-        LEFT_ON_RIGHT + ": every token index shifts by the padding added on the left",
-        LABELS_OVERWRITTEN
-        + ": the other-values variant also copies ones of context_mask into the padded positions, where the "
-        "argmax then goes",
-    ),
 )
 @contract
 def answer_span(
@@ -487,11 +464,6 @@ def _lm_batch() -> dict[str, Tensor]:
 @correct(
     lambda: call(_clm(), **_lm_batch()),
     "causal-LM loss with HF's internal label shift, -100 at padding",
-    today=because(
-        LEFT_ON_RIGHT
-        + ": with left padding the first real token is predicted from a pad position, one more term of the loss",
-        LABELS_OVERWRITTEN + ": labels copied into the padded positions join the loss",
-    ),
 )
 @contract
 def causal_lm_loss(
@@ -562,7 +534,6 @@ def _mlm() -> nn.Module:
 @correct(
     lambda: call(_mlm(), **I.mlm_batch([5, 8, 3])),
     "MLM loss, labels -100 except at <mask> positions",
-    today=LABELS_OVERWRITTEN + ": token ids copied into the -100 labels of padded positions join the loss",
 )
 @contract
 def mlm_loss(
@@ -575,8 +546,6 @@ def mlm_loss(
 @correct(
     lambda: call(_clm(), **_left()),
     "next-token logits at position -1 of a left-padded batch (generation)",
-    today=RIGHT_ON_LEFT
-    + ": position -1 is the last real token of every left-padded row; padding added on the right puts a pad there",
 )
 @contract(dims={"V": "model.config.vocab_size"})
 def next_token_logits(
@@ -610,7 +579,6 @@ def _classifier(**overrides: object) -> nn.Module:
 @correct(
     lambda: call(_classifier(), **_right()),
     "sequence classification head (reads token 0)",
-    today=LEFT_ON_RIGHT + ": Data2VecTextForSequenceClassification reads token 0",
 )
 @contract(dims={"K": "model.config.num_labels"})
 def sequence_class_logits(
@@ -622,7 +590,6 @@ def sequence_class_logits(
 @correct(
     lambda: call(_classifier(num_labels=1), **_right()),
     "regression head (num_labels=1), logits.squeeze(-1)",
-    today=LEFT_ON_RIGHT + ": the classification head reads token 0",
 )
 @contract
 def regression_score(
@@ -802,9 +769,6 @@ SCORER = _bn_head(train=True)  # built at import, never put in eval mode: the bu
     twin="bn_head_scores",
     expect=BatchIndependenceError,
     says="differs from example",
-    today=ALONE_RAISES
-    + ": BatchNorm1d in train mode raises at B=1, and no other variant changes the batch around an example "
-    "(a reordering keeps the batch statistics)",
 )
 @contract
 def bn_head_left_in_train_mode(
@@ -822,11 +786,6 @@ def bn_head_left_in_train_mode(
     twin="bn_head_scores",
     expect=BatchIndependenceError,
     says="differs from example",
-    today=because(
-        EVAL_FORCED + ": the head is an argument, so the probe runs it in eval mode and the batch statistics it "
-        "really uses never show",
-        ALONE_RAISES + ": once in train mode, BatchNorm1d raises at B=1 (as for bn_head_left_in_train_mode)",
-    ),
     name="bn_head_argument_in_train_mode",
 )
 @contract(dims={"K": "head.3.out_features"})
@@ -849,7 +808,6 @@ def _choices() -> dict[str, Tensor]:
 @correct(
     lambda: call(I.text_model("ForMultipleChoice"), **_choices()),
     "multiple choice (B, C, N) head",
-    today=LEFT_ON_RIGHT + ": the multiple-choice head pools token 0 of each choice",
 )
 @contract(masks={"attention_mask": "N"})
 def choice_logits(
@@ -867,6 +825,5 @@ contrastive_loss_over_padding = buggy(
     says="masked-out positions added on the right of Nq (query_attention_mask) change it",
     raw=_info_nce_mean_over_padding,
     contract_kwargs=_CONTRASTIVE,
-    today=COUPLED + ": batch independence fails first, on purpose, and the padding bug is never looked for",
     name="contrastive_loss_over_padding",
 )(_coupled(_info_nce_mean_over_padding, "contrastive_loss_over_padding"))

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from data2vec_contracts import (
     DistinctSizesError,
     GridConsistencyError,
+    PatchLocalityError,
     ShapeContractError,
     checked,
     contract,
@@ -18,11 +19,6 @@ from data2vec_contracts import (
 
 from . import _inputs as I
 from ._cases import (
-    GRID_WITHOUT_WHERE,
-    INPUT_LOCALITY,
-    INT_HW,
-    REJECTED,
-    because,
     buggy,
     call,
     correct,
@@ -115,7 +111,6 @@ def channels_first_map(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Float[
 @correct(
     lambda: call(_tokens(16, 40), 2, 5),
     "patch grid without where= (the relation N = 1 + h*w left implicit)",
-    today=INT_HW + ": h is varied (B == h) while the tokens keep 1 + 2*5, and the reshape raises",
 )
 @contract
 def grid_without_relation(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Float[Tensor, "B h w D"]:
@@ -128,12 +123,7 @@ def grid_without_relation(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Flo
     source="https://github.com/evandez/neuron-descriptions/issues/23",
     twin="grid_without_relation",
     expect=GridConsistencyError,
-    says="token",
-    today=because(
-        GRID_WITHOUT_WHERE,
-        INT_HW
-        + ": today the only error is the reshape failing once h is varied without the tokens, as for the fixed twin",
-    ),
+    says="comes from token 0 of tokens where it should come from token 1 alone (N = 1 + h*w, row-major)",
 )
 @contract
 def grid_without_relation_last_dropped(tokens: Float[Tensor, "B N D"], h: int, w: int) -> Float[Tensor, "B h w D"]:
@@ -151,7 +141,6 @@ def pixel_grid(model: nn.Module, pixel_values: Float[Tensor, "B C H W"], h: int,
 @correct(
     lambda: call(_backbone(), I.images(2, 32, 32), 4, 4),
     "hand-written grid from int h, w (no where=), square",
-    today=INT_HW + ": H, W and w are resized independently (nothing ties h, w to H, W), and the reshape raises",
 )
 @contract(dims={"D": "model.config.hidden_size"})
 def pixel_grid_given_hw(
@@ -229,9 +218,8 @@ def patchified_features(model: nn.Module, pixel_values: Float[Tensor, "B C H W"]
     "patchify that flattens (C, h, w, p, p) without moving C: each 'patch' mixes pixels of several patches",
     source="https://github.com/gupta-abhay/pytorch-vit/issues/7",
     twin="patchified_features",
-    expect=GridConsistencyError,
-    says="",
-    today=INPUT_LOCALITY,
+    expect=PatchLocalityError,
+    says="leave grid cell (h, w) = (0, 1) of example 0 unchanged, while changes in other patches move it",
 )
 @contract(dims=_P, where=_HW)
 def patchified_features_mixed(model: nn.Module, pixel_values: Float[Tensor, "B C H W"]) -> Float[Tensor, "B h w D"]:
@@ -259,7 +247,6 @@ def _segmenter() -> nn.Module:
 @correct(
     lambda: call(_segmenter(), I.images(2, 32, 32)),
     "segmentation logits at image_size (checked model)",
-    today=REJECTED + ": the checked segmentation model accepts only H == W == image_size",
 )
 @contract(dims={"K": "model.config.num_labels"})
 def segmentation_logits(model: nn.Module, pixel_values: Float[Tensor, "B C H W"]) -> Float[Tensor, "B K Hs Ws"]:
@@ -273,7 +260,6 @@ def _labelled() -> dict[str, Tensor]:
 @correct(
     lambda: call(_segmenter(), **_labelled()),
     "segmentation logits upsampled to the label size, per-image loss",
-    today=REJECTED + ": the checked segmentation model accepts only H == W == image_size",
 )
 @contract(dims={"K": "model.config.num_labels"})
 def segmentation_loss(

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from data2vec_contracts import ProbeViolation, ShapeContractError, contract, probe
+from data2vec_contracts import BatchIndependenceError, ProbeViolation, ShapeContractError, contract, probe
 
 from ._all import BUGGY, CORRECT
-from ._cases import COUPLED, Bug, Case
+from ._cases import Bug, Case
 
 
 def _params(cases: Iterable[Case]) -> list[Any]:
@@ -59,6 +59,26 @@ def test_a_buggy_pipeline_is_caught_for_the_right_reason(bug: Bug) -> None:
     _caught_for_the_right_reason(bug, info.value)
 
 
+ALSO = [
+    pytest.param(bug, prop, error, says, id=f"{bug.name}-{prop}")
+    for bug in BUGGY.values()
+    for prop, error, says in bug.also
+]
+
+
+@pytest.mark.parametrize(("bug", "prop", "error", "says"), ALSO)
+def test_a_bug_is_also_caught_by_another_property_alone(
+    bug: Bug, prop: str, error: type[BaseException], says: str
+) -> None:
+    """A bug the most specific property reports first (a mask not passed on) is caught by its other property too."""
+    args, kwargs = bug.inputs()
+    with pytest.raises(error) as info:
+        probe(bug.fn, *args, **{**bug.probe_kwargs, "properties": [prop]}, **kwargs)
+    violation = getattr(info.value, "violation", None)
+    assert violation is not None, str(info.value)
+    assert says in str(violation.actual), str(info.value)
+
+
 @pytest.mark.parametrize("bug", BUGGY.values(), ids=lambda bug: bug.name)
 def test_every_bug_cites_its_report_and_has_a_fixed_twin(bug: Bug) -> None:
     """Each bug names a real report and a correct pipeline of the corpus (run by test_a_correct_pipeline_passes)."""
@@ -78,7 +98,6 @@ def test_the_corpus_is_as_large_as_the_issue_asks() -> None:
 COUPLED_CASES = [case for case in [*CORRECT.values(), *BUGGY.values()] if case.raw is not None]
 
 
-@pytest.mark.xfail(strict=True, reason=COUPLED + ": @contract(batch_coupled=True) does not exist yet")
 @pytest.mark.parametrize("case", COUPLED_CASES, ids=lambda case: case.name)
 def test_declared_batch_coupling_switches_batch_independence_off(case: Case) -> None:
     """An in-batch contrastive loss declared batch-coupled: batch independence is skipped, padding still probed."""
@@ -92,8 +111,25 @@ def test_declared_batch_coupling_switches_batch_independence_off(case: Case) -> 
         return
     result = probe(declared, *args, **kwargs)
     assert "batch" not in result.checked
-    assert "batch" in result.skipped
+    assert result.skipped["batch"] == (
+        "declared batch-coupled (@contract(batch_coupled=True)): the examples are coupled on purpose"
+    )
     assert "padding" in result.checked
+
+
+@pytest.mark.parametrize("case", COUPLED_CASES, ids=lambda case: case.name)
+def test_undeclared_batch_coupling_is_reported_with_how_to_declare_it(case: Case) -> None:
+    """The same coupled pipeline, undeclared: a batch-independence failure whose hint names in-batch losses."""
+    assert case.raw is not None
+    undeclared = contract(**case.contract_kwargs)(case.raw)
+    args, kwargs = case.inputs()
+    with pytest.raises(BatchIndependenceError) as info:
+        probe(undeclared, *args, **kwargs)
+    assert info.value.violation.hint is not None
+    assert "in-batch contrastive loss" in info.value.violation.hint
+    assert "@contract(batch_coupled=True)" in info.value.violation.hint
+    with pytest.raises(BatchIndependenceError):  # probe(batch_coupled=False) overrides a declaration
+        probe(contract(**case.contract_kwargs, batch_coupled=True)(case.raw), *args, batch_coupled=False, **kwargs)
 
 
 MARKED = """
@@ -127,10 +163,69 @@ def test_declared():
 """
 
 
-@pytest.mark.xfail(strict=True, reason=COUPLED + ": the shape_contracts marker takes no batch_coupled= argument yet")
-def test_the_marker_declares_batch_coupling_for_auto_probing(pytester: pytest.Pytester, inner_session: None) -> None:
+def test_the_marker_declares_batch_coupling_for_auto_probing(
+    pytester: pytest.Pytester, inner_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Under --shape-contracts-probe, a test marked batch-coupled passes; the same call unmarked is flagged."""
+    monkeypatch.setenv("COLUMNS", "200")  # the short summary line names the error class in full
     pytester.makepyfile(test_contrastive=MARKED)
     result = pytester.runpytest("--shape-contracts-probe", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_undeclared*BatchIndependenceError*"])
+
+
+SIDED = """
+import pytest
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from data2vec_contracts import contract
+
+
+@contract(dims={"D": "model.config.hidden_size"})
+def cls(model, input_ids: Int[Tensor, "B N"], attention_mask: Int[Tensor, "B N"]) -> Float[Tensor, "B D"]:
+    return model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state[:, 0]
+
+
+def batch():
+    ids = torch.tensor([[0, 5, 6, 7, 2, 1, 1], [0, 8, 9, 10, 11, 12, 2]])  # right-padded
+    return ids, (ids != 1).long()
+
+
+def test_right_padded(data2vec_model):
+    cls(data2vec_model("text"), *batch())
+
+
+@pytest.mark.shape_contracts(padding_side="both")
+def test_either_side(data2vec_model):
+    cls(data2vec_model("text"), *batch())
+
+
+@pytest.mark.shape_contracts(batch_coupled="yes")
+def test_bad_coupling():
+    pass
+
+
+@pytest.mark.shape_contracts(padding_side="top")
+def test_bad_side():
+    pass
+"""
+
+
+def test_the_marker_declares_the_padding_side_and_refuses_bad_values(
+    pytester: pytest.Pytester, inner_session: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLS at index 0 on right-padded rows passes; declared padding_side='both', the left side catches it."""
+    monkeypatch.setenv("COLUMNS", "200")
+    pytester.makepyfile(test_sided=SIDED)
+    result = pytester.runpytest("--shape-contracts-probe", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_either_side*PaddingInvarianceError*",
+            "*test_bad_coupling*batch_coupled= must be True or False, got 'yes'*",
+            "*test_bad_side*padding_side= must be one of 'right', 'left', 'both', got 'top'*",
+        ],
+        consecutive=False,
+    )
