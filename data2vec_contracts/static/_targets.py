@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..checker import Constraint, DimKind, FunctionContract, Scope, Spec, TensorSpec
+from ..checker import Constraint, DimKind, FunctionContract, Scope, Spec, TensorSpec, UnionSpec
 from ..contracts import CONTRACTS, ModelContract, ModelPlan, OutKind, hint_for, shape_of
 from ..instrument import contract_of
 from ._presets import Target, modality_of, resolve_class, resolve_target
@@ -139,7 +139,8 @@ class Subject:
         names = [self.contract.first_input]
         if self.flags.get("mask"):
             names.append("attention_mask")
-        return [(n, specs[n]) for n in names if isinstance(specs[n], TensorSpec)]  # type: ignore[misc]
+        found = [(n, _first_tensor(specs[n])) for n in names]
+        return [(n, s) for n, s in found if s is not None]
 
     def model_plan(self, model: Any = None) -> ModelPlan:
         """The plan of the model class for the flags of this check (a mask, output flags)."""
@@ -226,6 +227,15 @@ class Subject:
         names = [n for n, _ in self.tensor_inputs()]
         masks = set(self.plan.masks) if self.plan is not None else set()
         return [n for n in names if n in masks or any(w in n for w in _MASK_WORDS)]
+
+
+def _first_tensor(spec: Spec) -> TensorSpec | None:
+    """The tensor a static run feeds for an input: the spec, or the first tensor option of a union (a 2-D mask)."""
+    if isinstance(spec, TensorSpec):
+        return spec
+    if isinstance(spec, UnionSpec):
+        return next((o for o in spec.options if isinstance(o, TensorSpec)), None)
+    return None
 
 
 def _annotated_module(annotation: Any) -> bool:
