@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ._function import DimSource as DimSource
     from ._function import FunctionContract as FunctionContract
     from ._function import FunctionPlan as FunctionPlan
+    from ._function import PaddingSide as PaddingSide
     from ._function import Param as Param
     from ._function import ParamKind as ParamKind
     from ._function import UnresolvedAnnotationWarning as UnresolvedAnnotationWarning
@@ -74,6 +75,7 @@ _EXPORTS = {
     "OtherSpec": "._specs",
     "PINNED": "._function",
     "Param": "._function",
+    "PaddingSide": "._function",
     "ParamKind": "._function",
     "UnresolvedAnnotationWarning": "._function",
     "Problem": "._messages",

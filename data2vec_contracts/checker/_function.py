@@ -30,6 +30,7 @@ __all__ = [
     "DimSource",
     "FunctionContract",
     "FunctionPlan",
+    "PaddingSide",
     "Param",
     "ParamKind",
     "UnresolvedAnnotationWarning",
@@ -68,6 +69,8 @@ def resolve_path(path: str, arguments: Mapping[str, Any]) -> Any:
 
 
 ParamKind = Literal["positional", "keyword", "var_positional", "var_keyword"]
+#: the sides a function's masks may be padded on (the probes build only such variants)
+PaddingSide = Literal["right", "left", "both"]
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class FunctionContract:
         name: str | None = None,
         hints: HintProvider | None = None,
         batch_coupled: bool = False,
+        padding_side: PaddingSide | None = None,
     ) -> None:
         self.fn = fn
         self.name = name or f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
@@ -236,6 +240,12 @@ class FunctionContract:
         self.dims: Mapping[str, DimSource] = dict(dims or {})
         self.masks: Mapping[str, str] = dict(masks or {})
         self.batch_coupled = bool(batch_coupled)
+        if padding_side is not None and padding_side not in ("right", "left", "both"):
+            raise ContractDefinitionError(
+                f"{self.name}: padding_side= must be 'right', 'left' or 'both' (or None: read from the masks), "
+                f"got {padding_side!r}"
+            )
+        self.padding_side: PaddingSide | None = padding_side
         self.hints = hints
         self.rules: Mapping[str, Rule] = self._rules(where or {})
         self._validate_dims()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 import torch
 
-from ..checker import ContractDefinitionError, DimSource, FunctionContract, FunctionPlan
+from ..checker import ContractDefinitionError, DimSource, FunctionContract, FunctionPlan, PaddingSide
 from ..contracts import hint_for
 from ._jaxtyping import close_frame, open_frame, switched_off
 from ._observe import CheckKind, call_observers, notify, observers
@@ -42,6 +44,7 @@ def contract(
     masks: Mapping[str, str] | None = None,
     name: str | None = None,
     batch_coupled: bool = False,
+    padding_side: PaddingSide | None = None,
 ) -> Callable[[F], F]: ...
 def contract(
     fn: Callable[..., Any] | None = None,
@@ -52,6 +55,7 @@ def contract(
     masks: Mapping[str, str] | None = None,
     name: str | None = None,
     batch_coupled: bool = False,
+    padding_side: PaddingSide | None = None,
 ) -> Any:
     """Check a function's jaxtyping-annotated arguments and return value in one dimension scope.
 
@@ -61,35 +65,42 @@ def contract(
     happens (``{"N": "1 + G*G"}``). ``masks`` names mask arguments and the dimension they run over
     (``{"attention_mask": "N"}``) for the probes. ``batch_coupled=True`` says the examples of a batch depend on each
     other on purpose (in-batch negatives, batch statistics): the probes then do not test batch independence.
+    ``padding_side`` (``"right"``, ``"left"``, ``"both"``) says how the masks the function receives are padded; by
+    default the probes read it from the masks of each call.
 
     With ``DATA2VEC_CONTRACTS=0`` in the environment the function is returned unchanged.
     """
+    options = _Options(dims, where, masks, name, batch_coupled, padding_side)
     if fn is None:
-        return lambda f: _contract(f, dims, where, masks, name, batch_coupled)
-    return _contract(fn, dims, where, masks, name, batch_coupled)
+        return lambda f: _contract(f, options)
+    return _contract(fn, options)
 
 
-def _contract(
-    fn: Callable[..., Any],
-    dims: Mapping[str, DimSource] | None,
-    where: Mapping[str, str] | None,
-    masks: Mapping[str, str] | None,
-    name: str | None,
-    batch_coupled: bool,
-) -> Any:
+@dataclass(frozen=True)
+class _Options:
+    dims: Mapping[str, DimSource] | None
+    where: Mapping[str, str] | None
+    masks: Mapping[str, str] | None
+    name: str | None
+    batch_coupled: bool
+    padding_side: PaddingSide | None
+
+
+def _contract(fn: Callable[..., Any], options: _Options) -> Any:
     if not env_enabled():
         return fn
     if isinstance(fn, (classmethod, staticmethod)):  # @contract above @classmethod / @staticmethod
-        return type(fn)(_contract(fn.__func__, dims, where, masks, name, batch_coupled))
+        return type(fn)(_contract(fn.__func__, options))
     if isinstance(fn, type):  # a class (a dataclass): its __init__ is checked, the class itself is returned
         init = fn.__dict__.get("__init__")
         if init is None:
             raise ContractDefinitionError(f"@contract on class {fn.__qualname__}: it defines no __init__ to check")
-        label = name or f"{fn.__module__}.{fn.__qualname__}"
-        fn.__init__ = _contract(init, dims, where, masks, label, batch_coupled)  # type: ignore[misc]
+        label = options.name or f"{fn.__module__}.{fn.__qualname__}"
+        fn.__init__ = _contract(init, dataclasses.replace(options, name=label))  # type: ignore[misc]
         return fn
     declared = FunctionContract(
-        fn, dims=dims, where=where, masks=masks, name=name, hints=hint_for, batch_coupled=batch_coupled
+        fn, dims=options.dims, where=options.where, masks=options.masks, name=options.name, hints=hint_for,
+        batch_coupled=options.batch_coupled, padding_side=options.padding_side,
     )
     listeners = observers()
     callers = call_observers()

@@ -176,7 +176,8 @@ def probe_plan(
         coupled = "@contract(batch_coupled=True)" if declared.batch_coupled else None
     else:
         coupled = "batch_coupled=True" if batch_coupled else None
-    run = ProbeRun(declared, args, kwargs, per_property, explicit, coupled=coupled, padding_side=padding_side)
+    side = padding_side if padding_side is not None else declared.padding_side
+    run = ProbeRun(declared, args, kwargs, per_property, explicit, coupled=coupled, padding_side=side)
     plan = run.plan
     checked: list[str] = []
     skipped: dict[str, str] = {}

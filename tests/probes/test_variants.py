@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from jaxtyping import Float, Int
+from jaxtyping import Float, Int, Shaped
 from torch import Tensor, nn
 
 from data2vec_contracts import (
@@ -295,3 +295,23 @@ def test_span_positions_move_with_padding_added_or_removed_on_the_left() -> None
         "return value[0] holds positions along N: they move with the positions added or removed on the left"
         in result.notes
     )
+
+
+def test_contract_declares_the_padding_side() -> None:
+    """@contract(padding_side=...) is validated at declaration and used by probe() unless probe() says otherwise."""
+    from data2vec_contracts import ContractDefinitionError, contract, probe
+    from data2vec_contracts.instrument import contract_of
+
+    def pool(x: Float[Tensor, "B N D"], attention_mask: Shaped[Tensor, "B N"]) -> Float[Tensor, "B D"]:
+        keep = attention_mask.unsqueeze(-1).to(x.dtype)
+        return (x * keep).sum(1) / keep.sum(1).clamp(min=1)
+
+    with pytest.raises(ContractDefinitionError, match="padding_side= must be 'right', 'left' or 'both'"):
+        contract(padding_side="middle")(pool)  # type: ignore[arg-type]
+    both = contract(padding_side="both")(pool)
+    declared = contract_of(both)
+    assert declared is not None
+    assert declared.padding_side == "both"
+    x, mask = torch.randn(2, 5, 3), torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    assert probe(both, x, mask).padding_sides["attention_mask"] == ("right", "left")
+    assert probe(both, x, mask, padding_side="right").padding_sides["attention_mask"] == ("right",)
