@@ -445,8 +445,7 @@ def _cli_words(message: str, args: argparse.Namespace) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from . import ContractDefinitionError, ShapeContractError
-    from .static import PRESETS, check, prove
-    from .static._report import render_check, render_proof
+    from .static import PRESETS, check, prove, render_check, render_proof
 
     if args.command == "presets":
         data = {
