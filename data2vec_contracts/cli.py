@@ -374,7 +374,8 @@ def _importable(name: str) -> bool:
 
 
 def _where(exc: BaseException, files: set[str] | None) -> str:
-    """`` (in embed, mypkg/pipeline.py:12)``: the innermost frame in ``files`` (or the innermost frame)."""
+    """`` (in embed, mypkg/pipeline.py:12)``: the innermost frame in ``files`` (without: the innermost frame that
+    is not data2vec-contracts' own or frozen import machinery: the user's line)."""
     frames = []
     tb = exc.__traceback__
     while tb is not None:
@@ -382,8 +383,11 @@ def _where(exc: BaseException, files: set[str] | None) -> str:
         tb = tb.tb_next
     if isinstance(exc, SyntaxError) and exc.filename:
         return f" ({_shown(exc.filename)}:{exc.lineno})"
+    ours = os.path.realpath(os.path.dirname(__file__)) + os.sep
     for code, line in reversed(frames):
-        if files is None or os.path.realpath(code.co_filename) in files:
+        path = os.path.realpath(code.co_filename)
+        wanted = path in files if files is not None else not path.startswith(ours) and not path.startswith("<")
+        if wanted:
             return f" (in {code.co_name}, {_shown(code.co_filename)}:{line})"
     return ""
 

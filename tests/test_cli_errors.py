@@ -77,6 +77,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "mypkg" / "pipeline.py").write_text(PIPELINE)
     (root / "raises_on_import.py").write_text('raise RuntimeError("cannot start: no GPU here")\n')
     (root / "imports_missing.py").write_text("import not_installed_dependency_xyz\n")
+    (root / "bad_contract.py").write_text(
+        "from typing import Any\n\nfrom jaxtyping import Int\nfrom torch import Tensor\n\n"
+        "from data2vec_contracts import contract\n\n\n"
+        '@contract(where={"N": "Q +"})\ndef f(model: Any, input_ids: Int[Tensor, "B N"]) -> Int[Tensor, "B N"]:\n'
+        "    return input_ids\n"
+    )
     # the --help example's path/to/config.json (a tiny text config with room for its 128 tokens)
     tiny_config("text", max_position_embeddings=130).save_pretrained(root / "path" / "to")
     (root / "list.json").write_text("[1, 2]")
@@ -184,6 +190,12 @@ BAD_INPUTS: list[tuple[str, int, str]] = [
         1,
         "importing imports_missing failed: ModuleNotFoundError: No module named 'not_installed_dependency_xyz' "
         "(a module that imports_missing imports is not installed)",
+    ),
+    (
+        "check bad_contract:f --preset text-base",
+        1,
+        "importing bad_contract failed: ContractDefinitionError: *'Q +'* (in <module>, bad_contract.py:9) (an error "
+        "in the module itself; import it in Python to see the traceback)",
     ),
     (
         "check mypkg.pipeline:embedd --preset text-base",
