@@ -317,7 +317,8 @@ def _check_model_annotation(label: str, fn: Any, config: str, presets: Mapping[s
         same = ", ".join(n for n, p in presets.items() if p.modality == modality)
         raise _Usage(
             f"{label} takes a {wanted} (its argument {param!r}) but {base} is a {presets[base].modality} config; "
-            f"use a {modality} preset ({same}), e.g. --preset {same.split(', ')[0]}:{head}"
+            f"use {'an' if modality == 'audio' else 'a'} {modality} preset ({same}), e.g. --preset "
+            f"{same.split(', ')[0]}:{head}"
         )
     if given is None and base not in presets:
         return  # a config file: its "architectures" entry may choose the class

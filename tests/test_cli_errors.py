@@ -171,7 +171,7 @@ BAD_INPUTS: list[tuple[str, int, str]] = [
         "check mypkg.pipeline:audio_frames --preset text-large",
         2,
         "mypkg.pipeline:audio_frames takes a Data2VecAudioModel (its argument 'model') but text-large is a text "
-        "config; use a audio preset (audio-base, audio-large), e.g. --preset audio-base:Model",
+        "config; use an audio preset (audio-base, audio-large), e.g. --preset audio-base:Model",
     ),
     (
         "check nowhere_pkg.mod:f --preset text-base",
