@@ -66,3 +66,16 @@ ci_check_torch() {
   esac
 }
 
+
+# ci_step VENV COMMAND: run one step of a job's tests; a failing step is reported and the next steps still run
+# (exit with "$ci_failed" at the end).
+ci_failed=0
+ci_step() {
+  local venv="$1"
+  shift
+  echo "+ $*"
+  if ! ci_in "$venv" "$*"; then
+    echo "FAILED: $*"
+    ci_failed=1
+  fi
+}
