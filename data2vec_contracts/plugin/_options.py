@@ -51,7 +51,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ),
     )
     parser.addini("shape_contracts", "same as --shape-contracts", type="bool", default=False)
-    parser.addini("shape_contracts_packages", "same as --shape-contracts-packages (commas or lines)", default="")
+    # linelist: a TOML list arrives as a list, an ini value or a TOML string as text (commas or lines), with no
+    # deprecation warning on any pytest (pytest 9 warns when a "string" option is given a list)
+    parser.addini(
+        "shape_contracts_packages",
+        "same as --shape-contracts-packages: a TOML list, or names separated by commas or lines",
+        type="linelist",
+        default=[],
+    )
     parser.addini("shape_contracts_report", "same as --shape-contracts-report (relative to the ini file)", default="")
     parser.addini("shape_contracts_probe", "same as --shape-contracts-probe", type="bool", default=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,13 +84,82 @@ def report_path(value: str, base: Path, source: str) -> Path:
     return path
 
 
-def _ini_bool(config: pytest.Config, name: str) -> bool:
+def _raw_ini_value(config: pytest.Config, name: str) -> object:
+    """The value of ini option ``name`` as the user wrote it (for messages), ``None`` if not found.
+
+    Public API only, the same on every pytest: the last ``-o name=value``, else the config file read again
+    (``[tool.pytest.ini_options]`` or ``[tool.pytest]`` of a TOML file, ``[pytest]`` / ``[tool:pytest]`` of an
+    ini file). pytest's own ``Config.inicfg`` is deprecated since pytest 9.
+    """
+    overrides = config.getoption("override_ini", None) or []
+    for item in reversed(overrides):
+        key, sep, value = str(item).partition("=")
+        if sep and key.strip() == name:
+            return value
+    path = config.inipath
+    if path is None:
+        return None
     try:
-        return bool(config.getini(name))
-    except ValueError:
-        raw = config.inicfg.get(name)
-        value = getattr(raw, "value", raw)
-        raise pytest.UsageError(f"ini option {name}: expected true or false, got {value!r}") from None
+        if path.suffix == ".toml":
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # pragma: no cover - pytest itself depends on tomli there
+                import tomli as tomllib
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
+            ini_options = table.get("ini_options", {})
+            return ini_options[name] if name in ini_options else table.get(name)
+        import iniconfig
+
+        parsed = iniconfig.IniConfig(str(path))
+        for section in ("pytest", "tool:pytest"):
+            if section in parsed and name in parsed[section]:
+                return parsed[section][name]
+    except Exception:  # a file pytest itself could read; if we cannot, the message goes without the value
+        return None
+    return None
+
+
+def _ini_bool(config: pytest.Config, name: str) -> bool:
+    """A boolean ini option; a bad value is a usage error that names the option, on every pytest version
+    (pytest 8 raises ``ValueError('invalid truth value ...')``, pytest 9 a ``UsageError`` or, for a TOML
+    value of the wrong type, a ``TypeError``; neither names the option)."""
+    try:
+        value = config.getini(name)
+    except (ValueError, TypeError, pytest.UsageError):
+        value = _raw_ini_value(config, name)
+        shown = "" if value is None else f", got {value!r}"
+        raise pytest.UsageError(f"ini option {name}: expected true or false{shown}") from None
+    return bool(value)
+
+
+def _ini_packages(config: pytest.Config) -> tuple[str, ...]:
+    """``shape_contracts_packages`` from the config file: a TOML list of names, or a string of names
+    separated by commas or line breaks (an ini file, or a TOML string)."""
+    name = "shape_contracts_packages"
+    try:
+        value = config.getini(name)
+    except (ValueError, TypeError, pytest.UsageError):  # pytest 9's [tool.pytest] table: a TOML string
+        value = _raw_ini_value(config, name)
+    try:
+        if value is None or value == "" or value == []:
+            return ()
+        if isinstance(value, str):
+            return parse_packages(value) if value.strip() else ()
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"expected a list of package names or a string of names separated by commas, got {value!r}"
+            )
+        items: list[str] = []
+        for position, item in enumerate(value, start=1):
+            if not isinstance(item, str) or not item.strip():
+                raise ValueError(
+                    f"item {position} of the list is {item!r}, not a package name; "
+                    'give names as strings, e.g. ["mypipeline", "otherpkg"]'
+                )
+            items += [n for n in parse_packages(item) if n not in items]
+        return tuple(items)
+    except ValueError as error:
+        raise pytest.UsageError(f"ini option {name}: {error}") from None
 
 
 def parse_settings(config: pytest.Config) -> Settings:
@@ -103,11 +173,7 @@ def parse_settings(config: pytest.Config) -> Settings:
 
     packages = config.getoption("shape_contracts_packages")
     if packages is None:
-        text = str(config.getini("shape_contracts_packages") or "")
-        try:
-            packages = parse_packages(text) if text.strip() else ()
-        except ValueError as error:
-            raise pytest.UsageError(f"ini option shape_contracts_packages: {error}") from None
+        packages = _ini_packages(config)
 
     report: Path | None = None
     cli_report = config.getoption("shape_contracts_report")

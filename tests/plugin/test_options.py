@@ -27,7 +27,7 @@ def test_help_lists_the_options_in_one_group(pytester: pytest.Pytester) -> None:
             "  --shape-contracts-probe",
         ]
     )
-    result.stdout.fnmatch_lines(["  shape_contracts (bool):*", "  shape_contracts_packages (string):*"])
+    result.stdout.fnmatch_lines(["  shape_contracts (bool):*", "  shape_contracts_packages (linelist):*"])
     result.stdout.fnmatch_lines(["  shape_contracts_report (string):*", "  shape_contracts_probe (bool):*"])
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -200,11 +202,21 @@ def test_presets_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_console_script() -> None:
-    exe = shutil.which("data2vec-contracts")
+    """The installed script (beside this Python, as in an activated venv, or on PATH) runs this checkout's CLI."""
+    beside = Path(sys.executable).with_name("data2vec-contracts")
+    exe = str(beside) if beside.exists() else shutil.which("data2vec-contracts")
     assert exe is not None, "run pip install -e . to register the console script"
-    helped = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
+    import data2vec_contracts
+
+    env = {**os.environ, "PYTHONPATH": str(Path(data2vec_contracts.__file__).resolve().parent.parent)}
+    helped = subprocess.run([exe, "--help"], capture_output=True, text=True, env=env, check=False)
     assert helped.returncode == 0
-    assert "exit codes: 0 ok, 1 contract violated or proof failed, 2 usage error." in helped.stdout
-    bad = subprocess.run([exe, "shapes"], capture_output=True, text=True, check=False)
+    assert "exit codes: 0 ok, 1 contract violated, proof failed or the target itself failed, 2 usage error." in (
+        helped.stdout
+    )
+    bad = subprocess.run([exe, "shapes"], capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 2
-    assert "error: the following arguments are required: target" in bad.stderr
+    assert bad.stderr == (
+        "data2vec-contracts shapes: error: the following arguments are required: target "
+        "(see data2vec-contracts shapes --help)\n"
+    )
