@@ -178,7 +178,7 @@ def _type_name(array_type: Any) -> str:
 def _dtype_family(spec: TensorSpec) -> str:
     head = spec.label.split("[", 1)[0]
     names = [*sorted(spec.dtypes or ()), *(p.pattern for p in spec.patterns)]
-    return f"{head} ({', '.join(names)})" if names and len(names) <= 4 else head
+    return f"{head} ({', '.join(names)})" if names and len(names) <= 3 else head
 
 
 def _is_bearable(value: Any, hint: Any) -> bool:
