@@ -143,7 +143,7 @@ def _sizes(model: Any, s: Scenario) -> dict[str, int]:
     config = model.config
     image = config.image_size if hasattr(config, "image_size") else 0
     side = image if isinstance(image, int) else tuple(image)
-    base: dict[str, Any] = {"batch": 2, "seq_len": 7, "num_choices": 3, "samples": 1000}
+    base: dict[str, Any] = {"batch": 2, "seq_len": 7, "num_choices": 3, "samples": 400}
     if hasattr(config, "image_size"):
         base["height"] = side if isinstance(side, int) else side[0]
         base["width"] = side if isinstance(side, int) else side[1]
@@ -157,7 +157,8 @@ def make_kwargs(model: Any, s: Scenario) -> dict[str, Any]:
     4d-float``, ``token_type_ids`` in ``zeros / ones``, ``position_ids`` in ``full / row / flat``, ``inputs_embeds``,
     ``encoder_hidden_states`` (a length), ``encoder_attention_mask`` in ``ones / right``, ``head_mask`` in
     ``heads / layers``, ``prefill`` (a number of cached tokens: a first call makes the cache, and the mask covers
-    cached and new tokens); audio ``attention_mask`` in ``ones / right / bool``, ``mask_time_indices``,
+    cached and new tokens), ``empty_cache`` (an empty DynamicCache, as generate() passes it); audio
+    ``attention_mask`` in ``ones / right / bool``, ``mask_time_indices``,
     ``input_dtype``; vision ``bool_masked_pos`` in ``bool / long``, ``head_mask``.
     """
     gen = torch.Generator().manual_seed(1234)
@@ -265,11 +266,15 @@ def _text_inputs(model: Any, s: Scenario, sizes: dict[str, int], rec: Mapping[st
             if em == "right" and b > 0:
                 m[0, ne // 2:] = 0
             kwargs["encoder_attention_mask"] = m
+    if rec.get("empty_cache"):  # what generate() passes on its first step: an empty DynamicCache
+        from transformers import DynamicCache
+
+        kwargs[rec.get("cache_name", CACHE_FIELD)] = DynamicCache()
     if prefill:
         first = torch.randint(low, config.vocab_size, (b, prefill), generator=gen)
         first[first == pad] = low
         with torch.no_grad():
-            out = model(input_ids=first, use_cache=True)
+            out = model(input_ids=first, use_cache=True, return_dict=True)
         cache = getattr(out, CACHE_FIELD)
         name = rec.get("cache_name", CACHE_FIELD)
         kwargs[name] = cache
@@ -288,6 +293,8 @@ def _labels(model: Any, s: Scenario, kwargs: dict[str, Any], sizes: dict[str, in
     config = model.config
     b = sizes["batch"]
     k = max(int(config.num_labels), 1)
+    if kind == "default" and s.head == "ForSemanticSegmentation":  # label maps at the input size
+        return {"labels": torch.randint(0, k, (b, sizes["height"], sizes["width"]), generator=gen)}
     if kind == "default":
         first = next(v for v in kwargs.values() if isinstance(v, torch.Tensor))
         if s.modality == "text" and "input_ids" not in kwargs:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from tests._models import TRANSFORMERS_5, tiny_config
 from tests.oracle.calls import Scenario
 
-__all__ = ["CAUSES", "Cause", "Kind", "causes_for"]
+__all__ = ["CAUSES", "WORKFLOW_CAUSES", "Cause", "Kind", "WorkflowCause", "causes_for"]
 
 #: false violation: transformers runs the call, our checker raises; expected_shapes: its answer differs from the
 #: real shapes (or it raises); not first: transformers raises, and our ShapeContractError does not come first.
@@ -72,7 +72,7 @@ def _cfg(s: Scenario, name: str) -> Any:
 
 
 def _size(s: Scenario, name: str) -> int:
-    default = {"batch": 2, "seq_len": 7, "num_choices": 3, "samples": 1000}
+    default = {"batch": 2, "seq_len": 7, "num_choices": 3, "samples": 400}
     if name in ("height", "width") and s.modality == "vision":
         image = _cfg(s, "image_size")
         side = image if isinstance(image, int) else image[0 if name == "height" else 1]
@@ -225,6 +225,12 @@ def _relative_positions_beyond_table(s: Scenario) -> bool:
     if not _n_beyond_table(s):
         return False
     return _relative(s) and _size(s, "seq_len") <= _cfg(s, "max_position_embeddings")
+
+
+def _cache_passed_through(s: Scenario) -> bool:
+    """4.x returns a cache passed in even when the model does not use one (is_decoder=False)."""
+    return (s.modality == "text" and bool(s.inputs.get("empty_cache")) and not _cfg(s, "is_decoder")
+            and _valid_batch(s))
 
 
 def _pruned_heads(s: Scenario) -> bool:
@@ -413,9 +419,16 @@ CAUSES: tuple[Cause, ...] = (
           "self.position_embeddings(position_ids)",
           "contracts/text.py _constraints ignores position_embedding_type", _relative_positions_beyond_table,
           versions=(4,)),
+    Cause("text-cache-passed-through-4x", ("false violation",),
+          "transformers 4.x returns the cache it was given (past_key_values=DynamicCache(), as generate() passes it) "
+          "also when the model does not use one (is_decoder=False); the contract expects None",
+          "modeling_data2vec_text.py (4.57) Data2VecTextEncoder.forward: return "
+          "BaseModelOutputWithPastAndCrossAttentions(..., past_key_values=past_key_values, ...) whatever use_cache",
+          'contracts/text.py _cache(): Out(NONE, why="config.is_decoder is False or use_cache is off")',
+          _cache_passed_through, versions=(4,), phase="output"),
     Cause("pruned-heads-4x", ("false violation", "expected_shapes"),
-          "transformers 4.x prunes config.pruned_heads at construction: those layers' attention maps have fewer "
-          "heads; the contract binds heads to num_attention_heads for every layer",
+          "transformers 4.x prunes config.pruned_heads at construction (and model.prune_heads() later): those "
+          "layers' attention maps have fewer heads; the contract binds heads to num_attention_heads for every layer",
           "modeling_utils.py (4.57): if self.config.pruned_heads: self.prune_heads(self.config.pruned_heads)",
           'contracts/text.py _ATTN = Float[Tensor, "B heads N N"], vision.py "B heads Nv Nv"', _pruned_heads,
           versions=(4,), phase="output"),
@@ -556,3 +569,31 @@ def _invalid(s: Scenario) -> bool:
 def causes_for(s: Scenario) -> list[Cause]:
     """The known causes that apply to a scenario on the installed transformers."""
     return [c for c in CAUSES if c.applies(s)]
+
+
+@dataclass(frozen=True)
+class WorkflowCause:
+    """A defect only a multi-call workflow shows (tests/oracle/test_workflows.py), not a single scenario."""
+
+    id: str
+    summary: str
+    source: str
+    ours: str
+    versions: tuple[int, ...] = (4, 5)
+
+    @property
+    def reason(self) -> str:
+        return f"[{self.id}] {self.summary} (transformers: {self.source}; ours: {self.ours})"
+
+
+WORKFLOW_CAUSES: dict[str, WorkflowCause] = {c.id: c for c in (
+    WorkflowCause(
+        "gradient-checkpointing-turns-the-cache-off",
+        "a decoder (is_decoder=True, use_cache=True) in training with gradient checkpointing returns no cache: "
+        "transformers switches use_cache off; the contract expects a cache object",
+        "5.x utils/generic.py merge_with_config_defaults: if getattr(self, 'gradient_checkpointing', False) and "
+        "self.training and torch.is_grad_enabled() and arg_value: ... arg_value = False; 4.57 "
+        "modeling_data2vec_text.py Data2VecTextEncoder.forward: if self.gradient_checkpointing and self.training: "
+        "if use_cache: ... use_cache = False",
+        'contracts/text.py _cache(): Out(OBJECT, why="is_decoder with use_cache")'),
+)}

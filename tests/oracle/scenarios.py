@@ -154,6 +154,7 @@ LEVELS: dict[str, dict[str, list[Level]]] = {
             L("P3-nomask", config={"is_decoder": True}, inputs={"prefill": 3}, heads=_DECODER, only=V5),
             L("P3-attn-nomask", config={"is_decoder": True, **_EAGER}, inputs={"prefill": 3},
               flags={"output_attentions": True}, heads=_DECODER, only=V5),
+            L("empty-encoder", inputs={"empty_cache": True}, heads=_DECODER, only=V5),
         ],
         "forward.past_key_values": [
             L("P3", config={"is_decoder": True},
@@ -166,6 +167,7 @@ LEVELS: dict[str, dict[str, list[Level]]] = {
             L("P3-attn-nomask", config={"is_decoder": True, **_EAGER},
               inputs={"prefill": 3, "cache_name": "past_key_values"}, flags={"output_attentions": True},
               heads=_DECODER),
+            L("empty-encoder", inputs={"empty_cache": True, "cache_name": "past_key_values"}, heads=_DECODER, only=4),
         ],
         "forward.cache_position": [
             L("P3", config={"is_decoder": True}, inputs={"prefill": 3, "attention_mask": "ones",
@@ -388,13 +390,17 @@ _PAIR_SKIP = {("forward.input_ids", "B0"), ("forward.input_ids", "N63"), ("forwa
 
 
 def _runs_on(modality: str, head: str, name: str, level: Level) -> bool:
-    """Levels of the flags and levels written for some heads run on every class they apply to; a level for all heads
-    of a modality that is not a flag (a backbone setting) runs on the base Model and the last head by default, on
-    every class with D2V_ORACLE_FULL."""
+    """Levels written for some heads run on every class they apply to, and so do the flag levels the default pairwise
+    arrays leave out; a level for all heads of a modality that is not a flag (a backbone setting) runs on the base
+    Model and the last head by default. D2V_ORACLE_FULL runs every level on every class."""
     if not level.applies(head):
         return False
-    if FULL or name in _FLAG_LEVELS or level.heads is not None:
+    if FULL or level.heads is not None:
         return True
+    if name in _FLAG_LEVELS:
+        # the pairwise arrays already pair the first levels of the call flags on every class
+        paired = (lv for n, levels in _factor_levels(modality, head, PAIRWISE[modality]) if n == name for lv in levels)
+        return not any(lv is level for lv in paired)
     return head in (HEADS[modality][0], HEADS[modality][-1])
 
 
