@@ -233,6 +233,50 @@ def _cache_passed_through(s: Scenario) -> bool:
             and _valid_batch(s))
 
 
+def _adapter_min_frames(s: Scenario) -> int:
+    """The fewest conv frames each adapter layer (Conv1d, padding 1) can take when it runs."""
+    c = _config(s)
+    k, stride = c.adapter_kernel_size, c.adapter_stride
+    t = 1
+    while True:
+        path = [t]
+        for _ in range(c.num_adapter_layers):
+            path.append((path[-1] + 2 - k) // stride + 1)
+        if all(f + 2 >= k for f in path[:-1]):
+            return t
+        t += 1
+
+
+def _adapter_skipped(s: Scenario) -> bool:
+    """layerdrop 1.0 in training skips every adapter layer, so no adapter constraint applies."""
+    c = _config(s)
+    return (s.modality == "audio" and s.train and c.add_adapter and c.layerdrop >= 1.0
+            and 1 <= _frames(s) < _adapter_min_frames(s))
+
+
+def _classification_labels_mismatch(s: Scenario) -> bool:
+    """Text sequence / vision image classification labels that do not fit problem_type and num_labels."""
+    if s.head not in ("ForSequenceClassification", "ForImageClassification") or s.modality == "audio":
+        return False
+    if s.labels is None:
+        return False
+    k, problem = _cfg(s, "num_labels"), _cfg(s, "problem_type")
+    if k == 0:
+        return True
+    if problem == "multi_label_classification":
+        return s.labels != "float-multilabel"
+    if problem == "regression" and k > 1:
+        return s.labels != "float-multilabel"
+    return False
+
+
+def _cross_attention_with_self_cache(s: Scenario) -> bool:
+    """5.x: a cache made without encoder states (a DynamicCache) used for a step with cross-attention."""
+    return (TRANSFORMERS_5 and s.modality == "text" and bool(s.inputs.get("prefill"))
+            and bool(s.inputs.get("encoder_hidden_states")) and bool(_cfg(s, "add_cross_attention"))
+            and s.inputs.get("attention_mask") is None)
+
+
 def _pruned_heads(s: Scenario) -> bool:
     return (bool(_cfg(s, "pruned_heads")) and bool(_flag(s, "output_attentions")) and _attn(s) == "eager"
             and _valid_batch(s))
@@ -432,7 +476,26 @@ CAUSES: tuple[Cause, ...] = (
           "modeling_utils.py (4.57): if self.config.pruned_heads: self.prune_heads(self.config.pruned_heads)",
           'contracts/text.py _ATTN = Float[Tensor, "B heads N N"], vision.py "B heads Nv Nv"', _pruned_heads,
           versions=(4,), phase="output"),
+    Cause("audio-adapter-constraint-under-layerdrop", ("false violation",),
+          "in training, layerdrop also drops adapter layers (at random; all of them at layerdrop=1.0), so a clip "
+          "shorter than the adapter's minimum is valid; the contract requires T >= the adapter minimum anyway",
+          "modeling_data2vec_audio.py Data2VecAudioAdapter.forward: if not self.training or (layerdrop_prob > "
+          "self.layerdrop): hidden_states = layer(hidden_states)",
+          "contracts/audio.py _constraints: T >= adapter_min_frames(config) whatever the mode", _adapter_skipped),
     # -- invalid calls where transformers' own error comes first ----------------------------------------------
+    Cause("classification-labels-vs-problem-type", ("not first",),
+          "text sequence / vision image classification labels that do not fit problem_type and num_labels ((B,) "
+          "ids for multi-label, (B,) floats for regression with K > 1, any labels with num_labels=0): the loss raises "
+          "(ValueError Target size / RuntimeError); the contract accepts any (B, ...) labels",
+          "modeling_data2vec_text.py: elif self.config.problem_type == \"multi_label_classification\": loss_fct = "
+          "BCEWithLogitsLoss(); loss = loss_fct(logits, labels)",
+          'contracts/text.py "labels": Shaped[Tensor, "B ..."], vision.py likewise', _classification_labels_mismatch),
+    Cause("text-cross-attention-with-a-self-attention-cache-5x", ("not first",),
+          "transformers 5.x: a cache made by a call without encoder states is a DynamicCache; a cached step with "
+          "encoder_hidden_states then fails (AttributeError: 'DynamicCache' object has no attribute 'is_updated')",
+          "modeling_data2vec_text.py Data2VecTextCrossAttention.forward: is_updated = "
+          "cache.is_updated.get(self.layer_idx) if cache is not None else False",
+          "no contract rule on the cache type", _cross_attention_with_self_cache, versions=(5,)),
     Cause("audio-mask-time-indices-without-embed", ("not first",),
           "mask_time_indices with mask_time_prob == mask_feature_prob == 0: the model has no masked_spec_embed and "
           "raises AttributeError",

@@ -4,7 +4,11 @@
 For a call transformers runs, the checked and enforced calls must succeed with identical outputs and
 ``expected_shapes`` must equal the real shapes (where it can express the call); for a call transformers rejects,
 our ``ShapeContractError`` must come first. Scenarios a known cause applies to (tests/oracle/known.py) are
-``xfail(strict=True)`` with the cause as the reason. ``D2V_ORACLE_FULL=1`` runs the larger sweep.
+``xfail(strict=True)`` with the cause as the reason.
+
+``D2V_ORACLE_FULL=1`` runs the larger sweep: pairwise arrays over every name and level, whose rows combine several
+invalid or random-dependent levels (layerdrop draws which adapter layers run); there the causes cannot be predicted
+exactly before the call, so they mark ``xfail(strict=False)``, while a problem no known cause explains still fails.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from tests._models import TRANSFORMERS_5
 from tests.oracle import classification as C
 from tests.oracle.calls import Scenario, run
 from tests.oracle.known import CAUSES, causes_for
-from tests.oracle.scenarios import LEVELS, WORKFLOW, all_scenarios
+from tests.oracle.scenarios import FULL, LEVELS, WORKFLOW, all_scenarios
 
 SCENARIOS = all_scenarios()
 _MAJOR = 5 if TRANSFORMERS_5 else 4
@@ -25,7 +29,7 @@ _MAJOR = 5 if TRANSFORMERS_5 else 4
 
 def _param(s: Scenario) -> object:
     causes = causes_for(s)
-    marks = [pytest.mark.xfail(strict=True, reason=" | ".join(c.reason for c in causes))] if causes else []
+    marks = [pytest.mark.xfail(strict=not FULL, reason=" | ".join(c.reason for c in causes))] if causes else []
     return pytest.param(s, id=s.id, marks=marks)
 
 

@@ -464,3 +464,96 @@ def test_empty_batch(modality: str, head: str) -> None:
     model = tiny_model(modality, head)
     inputs = tiny_inputs(model, batch=0)
     assert_ours_first(three_ways(lambda: tiny_model(modality, head), lambda m: m(**inputs)))
+
+
+# -- the call patterns of transformers' own Data2Vec tests ---------------------------------------------------------
+@_xfail("text-cache-attention-mask")
+def test_decoder_past_with_cross_attention_and_a_partly_masked_step() -> None:
+    """The pattern of transformers' decoder past-key-values test: a decoder with cross-attention (encoder states and
+    their mask), a first call with use_cache, then three new tokens with the cache and a mask over all 7 + 3 tokens
+    whose new part has zeros; the cached step's hidden states must equal the uncached ones."""
+    gen = torch.Generator().manual_seed(12)
+    ids = torch.randint(2, 99, (3, 7), generator=gen)
+    mask = torch.ones(3, 7, dtype=torch.long)
+    encoder = torch.randn(3, 5, 32, generator=gen)
+    encoder_mask = torch.randint(0, 2, (3, 5), generator=gen)
+    new = torch.randint(2, 99, (3, 3), generator=gen)
+    new_mask = torch.cat([mask, torch.randint(0, 2, (3, 3), generator=gen)], dim=1)
+
+    def work(model: Any) -> Any:
+        cross = {"encoder_hidden_states": encoder, "encoder_attention_mask": encoder_mask}
+        past = getattr(model(ids, attention_mask=mask, use_cache=True, **cross), CACHE_FIELD)
+        full = model(torch.cat([ids, new], 1), attention_mask=new_mask, output_hidden_states=True, **cross)
+        step = model(new, attention_mask=new_mask, output_hidden_states=True, **{CACHE_FIELD: past}, **cross)
+        torch.testing.assert_close(step.hidden_states[0], full.hidden_states[0][:, -3:], atol=1e-3, rtol=1e-3)
+        return step.hidden_states
+
+    assert_same(three_ways(lambda: _lm("eager", add_cross_attention=True), work))
+
+
+@pytest.mark.parametrize("head", ["ForSequenceClassification", "ForXVector"])
+@_xfail("audio-labels-b1")
+def test_audio_classifier_training_as_transformers_tests_it(head: str) -> None:
+    """The pattern of transformers' audio sequence-classifier and XVector training tests: train mode, the base model
+    frozen, zero-padded waveforms without a mask, (B, 1) labels, loss.backward()."""
+    values = torch.randn(3, 1024, generator=torch.Generator().manual_seed(13))
+    for i, n in enumerate([256, 512, 1024]):
+        values[i, n:] = 0.0
+    labels = torch.randint(0, 2, (3, 1), generator=torch.Generator().manual_seed(14))
+
+    def work(model: Any) -> Any:
+        model.train()
+        model.freeze_base_model()
+        loss = model(values, labels=labels).loss
+        loss.backward()
+        return {"loss": loss.detach(), "grads": tuple(p.grad for p in model.parameters() if p.grad is not None)}
+
+    assert_same(three_ways(lambda: tiny_model("audio", head, mask_time_prob=0.5, mask_time_length=2), work))
+
+
+def test_ctc_training_as_transformers_tests_it() -> None:
+    """The pattern of transformers' CTC training test: train mode, the feature encoder frozen, ctc_zero_infinity,
+    labels with -100 past each utterance's frames."""
+    values = torch.randn(3, 1024, generator=torch.Generator().manual_seed(15))
+    for i, n in enumerate([256, 512, 1024]):
+        values[i, n:] = 0.0
+    labels = torch.randint(1, 20, (3, 50), generator=torch.Generator().manual_seed(16))
+    labels[0, 12:] = -100
+    labels[1, 28:] = -100
+
+    def work(model: Any) -> Any:
+        model.train()
+        model.freeze_feature_encoder()
+        loss = model(values, labels=labels).loss
+        loss.backward()
+        return {"loss": loss.detach(), "grads": tuple(p.grad for p in model.parameters() if p.grad is not None)}
+
+    assert_same(three_ways(lambda: tiny_model("audio", "ForCTC", ctc_zero_infinity=True, mask_time_prob=0.5,
+                                              mask_time_length=2), work))
+
+
+@pytest.mark.skipif(TRANSFORMERS_5, reason="transformers 5.x has no prune_heads()")
+@_xfail("pruned-heads-4x", only=4)
+@pytest.mark.parametrize("modality", ["text", "vision"])
+def test_prune_heads_then_attentions(modality: str) -> None:
+    """transformers 4.x model.prune_heads({0: [0], 1: [1, 2]}) (its head-pruning tests): layer 0 keeps 3 heads, layer
+    1 keeps 2."""
+    inputs = tiny_inputs(tiny_model(modality))
+
+    def work(model: Any) -> Any:
+        model.prune_heads({0: [0], 1: [1, 2]})
+        return model(**inputs, output_attentions=True)
+
+    out = assert_same(three_ways(lambda: tiny_model(modality, attn_implementation="eager"), work))
+    assert [a.shape[1] for a in out.attentions] == [3, 2]
+
+
+@_xfail("text-cache-passed-through-4x", only=4)
+@_xfail("text-cache-attention-mask", only=5)
+def test_generate_without_a_decoder_config() -> None:
+    """generate() on ForCausalLM built without is_decoder (transformers' own generation tests do this): generate
+    passes a cache; 4.x hands it back unused, 5.x fills it, and the following steps pass a mask over P+N tokens."""
+    ids, mask = _left_padded()
+    build = lambda: tiny_model("text", "ForCausalLM", attn_implementation="eager")  # noqa: E731
+    assert_same(three_ways(build, lambda m: _generate(m, {"input_ids": ids, "attention_mask": mask},
+                                                      _GENERATE["greedy"])))
