@@ -235,7 +235,7 @@ LEVELS: dict[str, dict[str, list[Level]]] = {
         "config.num_conv_pos_embedding_groups": [L("4", config={"num_conv_pos_embedding_groups": 4})],
         "config.mask_time_prob": [
             L("0.5-train", config={"mask_time_prob": 0.5, "mask_time_length": 2}, train=True),
-            L("0-with-indices", config={"mask_time_prob": 0.0}, inputs={"mask_time_indices": True}),
+            L("0-with-indices", config={"mask_time_prob": 0.0}, inputs={"mask_time_indices": True}, heads=("Model",)),
         ],
         "config.mask_time_length": [L("T+1-train", config={"mask_time_prob": 0.5, "mask_time_length": 62},
                                       train=True)],
