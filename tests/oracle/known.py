@@ -277,6 +277,14 @@ def _cross_attention_with_self_cache(s: Scenario) -> bool:
             and s.inputs.get("attention_mask") is None)
 
 
+def _cross_attentions_without_encoder_4x(s: Scenario) -> bool:
+    """4.x: with cross-attention layers and output_attentions, a call without encoder_hidden_states indexes a cross
+    attention map the layer did not return."""
+    return (not TRANSFORMERS_5 and s.modality == "text" and bool(_cfg(s, "add_cross_attention"))
+            and bool(_cfg(s, "is_decoder")) and bool(_flag(s, "output_attentions")) and _attn(s) == "eager"
+            and not s.inputs.get("encoder_hidden_states") and _valid_batch(s))
+
+
 def _pruned_heads(s: Scenario) -> bool:
     return (bool(_cfg(s, "pruned_heads")) and bool(_flag(s, "output_attentions")) and _attn(s) == "eager"
             and _valid_batch(s))
@@ -490,6 +498,12 @@ CAUSES: tuple[Cause, ...] = (
           "modeling_data2vec_text.py: elif self.config.problem_type == \"multi_label_classification\": loss_fct = "
           "BCEWithLogitsLoss(); loss = loss_fct(logits, labels)",
           'contracts/text.py "labels": Shaped[Tensor, "B ..."], vision.py likewise', _classification_labels_mismatch),
+    Cause("text-cross-attentions-without-encoder-states-4x", ("not first",),
+          "transformers 4.x: a decoder with cross-attention layers asked for attentions but given no "
+          "encoder_hidden_states raises IndexError: tuple index out of range (a transformers bug)",
+          "modeling_data2vec_text.py (4.57) Data2VecTextEncoder.forward: all_cross_attentions = "
+          "all_cross_attentions + (layer_outputs[2],)",
+          "no contract rule", _cross_attentions_without_encoder_4x, versions=(4,)),
     Cause("text-cross-attention-with-a-self-attention-cache-5x", ("not first",),
           "transformers 5.x: a cache made by a call without encoder states is a DynamicCache; a cached step with "
           "encoder_hidden_states then fails (AttributeError: 'DynamicCache' object has no attribute 'is_updated')",

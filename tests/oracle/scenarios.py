@@ -106,6 +106,8 @@ LEVELS: dict[str, dict[str, list[Level]]] = {
             L("true", config={"is_decoder": True, "add_cross_attention": True, **_EAGER},
               inputs={"encoder_hidden_states": 5}, flags={"output_attentions": True}, heads=_DECODER),
             L("no-decoder", config={"add_cross_attention": True}, heads=_DECODER),
+            L("attentions-without-encoder-states", config={"is_decoder": True, "add_cross_attention": True, **_EAGER},
+              flags={"output_attentions": True}, heads=_DECODER),
         ],
         "config.use_cache": [L("false", config={"is_decoder": True, "use_cache": False}, heads=_DECODER)],
         "config.position_embedding_type": [
