@@ -35,6 +35,9 @@ class Cause:
     versions: tuple[int, ...] = (4, 5)
     #: false violations: whether our checker raises on the inputs (before the model runs) or on the outputs
     phase: Literal["input", "output"] = "input"
+    #: not-first causes: scenarios where the failure happens in the cache recipe's first (prefill) call, before the
+    #: main call's inputs are checked at all
+    in_prefill: Callable[[Scenario], bool] | None = None
 
     def applies(self, s: Scenario) -> bool:
         """Whether the cause shows in this scenario on the installed transformers: a false violation needs a call
@@ -42,7 +45,7 @@ class Cause:
         if _MAJOR not in self.versions or _config(s) is None or not self.raw(s):
             return False
         if "not first" in self.kinds:
-            return not _input_rejected(s)
+            return not _input_rejected(s) or (self.in_prefill is not None and self.in_prefill(s))
         return not _invalid(s)
 
     @property
@@ -280,9 +283,12 @@ def _cross_attention_with_self_cache(s: Scenario) -> bool:
 def _cross_attentions_without_encoder_4x(s: Scenario) -> bool:
     """4.x: with cross-attention layers and output_attentions, a call without encoder_hidden_states indexes a cross
     attention map the layer did not return."""
-    return (not TRANSFORMERS_5 and s.modality == "text" and bool(_cfg(s, "add_cross_attention"))
-            and bool(_cfg(s, "is_decoder")) and bool(_flag(s, "output_attentions")) and _attn(s) == "eager"
-            and not s.inputs.get("encoder_hidden_states") and _valid_batch(s))
+    if TRANSFORMERS_5 or s.modality != "text" or not _cfg(s, "add_cross_attention") or not _cfg(s, "is_decoder"):
+        return False
+    # the prefill call of the cache recipes passes no encoder states and reads output_attentions from the config
+    no_states = not s.inputs.get("encoder_hidden_states") and bool(_flag(s, "output_attentions"))
+    prefill = bool(s.inputs.get("prefill")) and bool(_cfg(s, "output_attentions"))
+    return _attn(s) == "eager" and (no_states or prefill) and _valid_batch(s)
 
 
 def _pruned_heads(s: Scenario) -> bool:
@@ -503,7 +509,8 @@ CAUSES: tuple[Cause, ...] = (
           "encoder_hidden_states raises IndexError: tuple index out of range (a transformers bug)",
           "modeling_data2vec_text.py (4.57) Data2VecTextEncoder.forward: all_cross_attentions = "
           "all_cross_attentions + (layer_outputs[2],)",
-          "no contract rule", _cross_attentions_without_encoder_4x, versions=(4,)),
+          "no contract rule", _cross_attentions_without_encoder_4x, versions=(4,),
+          in_prefill=lambda s: bool(s.inputs.get("prefill")) and bool(_cfg(s, "output_attentions"))),
     Cause("text-cross-attention-with-a-self-attention-cache-5x", ("not first",),
           "transformers 5.x: a cache made by a call without encoder states is a DynamicCache; a cached step with "
           "encoder_hidden_states then fails (AttributeError: 'DynamicCache' object has no attribute 'is_updated')",
