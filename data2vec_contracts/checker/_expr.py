@@ -183,7 +183,7 @@ class _Bin(Expr):
         mine = _PRECEDENCE[self.op]
         left = self.left._print(mine)
         # on the right, equal precedence needs parentheses except in a + (b - c) and a*(b*c): a*(b//c) != a*b//c
-        same_ok = self.op == "+" or (self.op == "*" and isinstance(self.right, _Bin) and self.right.op == "*")
+        same_ok = self.op == "+" or (self.op == "*" and _product(self.right))
         right = self.right._print(mine + (0 if same_ok else 1))
         if self.op == "+" and isinstance(self.right, Const) and self.right.value < 0:
             text = f"{left} - {-self.right.value}"
@@ -381,3 +381,11 @@ def _from_ast(node: ast.AST, text: str) -> Expr:
 def parse_names(text: str) -> tuple[str, ...]:
     """The names an expression reads, in order of appearance."""
     return parse_expr(text).names
+
+
+def _product(expr: Expr) -> bool:
+    """Whether ``expr`` is a product of factors with no ``//``, ``/`` or ``%`` at its top level: only such a product
+    may lose its parentheses on the right of ``*`` (``a*(b*c)`` is ``a*b*c``, but ``a*(b//2*c)`` is not ``a*b//2*c``)."""
+    if not isinstance(expr, _Bin) or expr.op != "*":
+        return False
+    return all(not isinstance(side, _Bin) or _product(side) for side in (expr.left, expr.right))

@@ -30,7 +30,8 @@ class ExpectedField(_Field):
     A tensor field has ``shape=(2, 7, 768)`` and ``symbolic=("B", "N", "D")``; a tuple field such as
     ``hidden_states`` has a tuple of those (``None`` for slots that hold None); a cache has both None. A tuple whose
     length varies from call to call (layerdrop in training mode) has ``length=(least, most)``, its ``shape`` listing
-    the most items, and ``why`` says so; for every other field ``length`` is None.
+    the most items, and ``why`` says so (also for a tuple of fixed length whose items may be None: transformers 4.x
+    keeps a None slot for a layer layerdrop skipped); for every other field ``length`` is None.
     """
 
     length: tuple[int, int] | None
@@ -102,7 +103,7 @@ def expected_shapes(
     config's value): ``labels=True`` gives every label argument of the head, or name them (``"start_positions"``);
     ``logits_to_keep`` (ForCausalLM: an int, or the index or boolean tensor you pass); ``encoder_seq_len`` passes
     ``encoder_hidden_states`` of that length (cross-attention); ``past_len`` passes a cache already holding that many
-    tokens; ``return_dict=False`` answers
+    tokens; ``return_dict=False`` (or None with ``config.return_dict=False``) answers
     for the tuple, in its order; ``training`` (default: the model's mode) answers for training mode, where layerdrop
     makes some lengths vary (``ExpectedField.length``). Fields that would be None are left out, so the keys equal
     ``output.keys()`` of the real call (or the tuple's items).
@@ -114,6 +115,8 @@ def expected_shapes(
         "use_cache": use_cache,
         "return_dict": return_dict,
     }
+    if contract.modality == "text":
+        args["input_ids"] = True  # the call expected_shapes describes: positions continue after a cache's tokens
     for name in _label_names(contract, labels):
         args[name] = True
     if logits_to_keep is not None:
@@ -141,30 +144,39 @@ def expected_shapes(
         if size is not None and call_dim.name not in scope.values:
             scope.bind(call_dim.name, size, call_dim.source)
     scope.check_constraints(plan.constraints)
-    fields = plan.tuple_fields if return_dict is False else tuple(name for name, _ in plan.outputs)
+    for call_check in plan.call_checks:  # configs and calls transformers cannot run (values are not known here)
+        if not call_check.reads_values:
+            call_check.run(scope, {})
+    as_tuple = return_dict is False or (return_dict is None and getattr(config, "return_dict", True) is False)
+    fields = plan.tuple_fields if as_tuple else tuple(name for name, _ in plan.outputs)
     outputs = dict(plan.outputs)
     result: dict[str, ExpectedField] = {}
     for name in fields:
         out = outputs[name]
         if out.kind is OutKind.NONE:
-            if return_dict is False:  # a slot the tuple keeps for a None (transformers 4.x: the pooler)
+            if as_tuple:  # a slot the tuple keeps for a None (transformers 4.x: the pooler)
                 result[name] = ExpectedField(None, None)
             continue
         if out.kind is OutKind.TENSOR:
             assert out.spec is not None
-            result[name] = ExpectedField(shape_of(out.spec, scope), symbols_of(out.spec))
+            try:
+                shape = shape_of(out.spec, scope)
+            except ValueError as error:
+                raise ValueError(f"expected_shapes(): {error} ({out.why})" if out.why else str(error)) from None
+            result[name] = ExpectedField(shape, symbols_of(out.spec))
         elif out.kind is OutKind.EMPTY:
             result[name] = ExpectedField((), ())
         elif out.kind is OutKind.OBJECT:
             result[name] = ExpectedField(None, None)
         else:
             n = out.length if out.length >= 0 else out.max_length
-            one = shape_of(out.spec, scope) if out.spec is not None else None
-            sym = symbols_of(out.spec) if out.spec is not None else None
+            specs = out.items if out.items is not None else (out.spec,) * n
             keep = [out.present is None or i in out.present for i in range(n)]
-            length = (out.min_length, out.max_length) if out.length < 0 else None
+            # a length that varies per call, or (4.x layerdrop) slots that may hold None: answered as a range
+            length = (out.min_length, out.max_length) if out.length < 0 else (n, n) if out.optional else None
             result[name] = ExpectedField(
-                tuple(one if k else None for k in keep), tuple(sym if k else None for k in keep), length,
+                tuple(shape_of(sp, scope) if k and sp is not None else None for k, sp in zip(keep, specs)),
+                tuple(symbols_of(sp) if k and sp is not None else None for k, sp in zip(keep, specs)), length,
                 out.why if length is not None else "",
             )
     return result

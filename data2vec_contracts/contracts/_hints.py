@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..checker import Problem, Violation
+from ._compat import FLAT_POSITIONS_NEED_TOKEN_TYPES, TEXT_MASK_RANKS
 
 __all__ = ["HINTS", "hint_for"]
 
@@ -41,7 +42,29 @@ HINTS = {
         "Data2VecVisionForSemanticSegmentation logits are at 4*image_size/patch_size resolution, not "
         "the input resolution; upsample them (F.interpolate) to the label size yourself."
     ),
+    "long": "the loss takes int64 class ids (int32 fails in cross-entropy and one_hot): cast labels with .long().",
+    "problem_type": (
+        "the loss follows config.problem_type (when None: regression for num_labels=1, else int64 labels are "
+        "single-label and float ones multi-label): regression takes (B,) or (B, K) numbers, "
+        "single_label_classification "
+        "(B,) int64 class ids, multi_label_classification float (B, K) multi-hot labels."
+    ),
+    "mask_4d": (
+        "transformers 4.x takes a (B, N) padding mask or a 3-D (B, N, N) attention mask; 4-D masks need "
+        "transformers 5."
+    ),
+    "mask_3d": (
+        "transformers 5.x takes a (B, N) padding mask or a 4-D (B, 1, N, N) mask (boolean, or additive with -inf); "
+        "add the head axis with mask[:, None]."
+    ),
+    "flat_positions": (
+        "transformers 5.x gathers its buffered token_type_ids at position_ids, which needs (B, N) or (1, N) "
+        "positions: pass position_ids[None] (or pass token_type_ids)."
+    ),
 }
+
+_LABELS = ("labels", "start_positions", "end_positions")
+_INT_DTYPES = ("int32", "int16", "int8", "uint8")
 
 
 def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any] | None) -> str | None:
@@ -50,8 +73,9 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
     empty = v.actual in {"()", "None", "0"} or v.actual.startswith("(None")
     if v.problem in (Problem.TYPE, Problem.LENGTH) and "attention" in field and empty:
         return HINTS["sdpa"]
-    if v.problem is not Problem.DIMENSION:
-        return None
+    found = _argument_hint(v, field, context)
+    if found is not None or v.problem is not Problem.DIMENSION:
+        return found
     try:
         expected = int(v.expected.split(" ", 1)[0])
         actual = int(v.actual)
@@ -90,6 +114,27 @@ def hint_for(v: Violation, values: Mapping[str, Any], context: Mapping[str, Any]
     hs = values.get("Hs")
     if isinstance(hs, int) and expected != actual and hs in pair and v.dimension in {"H", "W", "Hs"}:
         return HINTS["segmentation"]
+    return None
+
+
+def _argument_hint(v: Violation, field: str, context: Mapping[str, Any] | None) -> str | None:
+    """Hints about the arguments themselves: label dtypes and forms, mask ranks, 1-D positions."""
+    name = field.removeprefix("argument ")
+    cls = str(context.get("class", "")) if context else ""
+    if name in _LABELS and v.problem is Problem.DTYPE and v.actual in _INT_DTYPES and "int64" in v.expected:
+        return HINTS["long"]
+    if name == "labels" and cls.endswith(("ForSequenceClassification", "ForImageClassification")) and (
+        "Audio" not in cls
+    ):
+        return HINTS["problem_type"]
+    rank = v.problem in (Problem.RANK, Problem.TYPE)
+    if name == "attention_mask" and rank and "Text" in cls and "MultipleChoice" not in cls:
+        if 4 not in TEXT_MASK_RANKS and "4 dims" in v.actual:
+            return HINTS["mask_4d"]
+        if 3 not in TEXT_MASK_RANKS and "3 dims" in v.actual:
+            return HINTS["mask_3d"]
+    if name == "position_ids" and rank and FLAT_POSITIONS_NEED_TOKEN_TYPES and "1 dims" in v.actual:
+        return HINTS["flat_positions"]
     return None
 
 

@@ -25,6 +25,7 @@ from ..checker import (
     Problem,
     Rule,
     Scope,
+    ShapeContractError,
     Spec,
     TensorSpec,
     check_tensor,
@@ -33,11 +34,12 @@ from ..checker import (
     parse_hint,
     tensor_spec,
 )
-from ._compat import default_attn
+from ._compat import CHECKPOINTING_NEEDS_GRAD, default_attn
 from ._hints import hint_for
 
 __all__ = [
     "ABSENT",
+    "CallCheck",
     "CallDim",
     "CallView",
     "DtypeRule",
@@ -74,7 +76,7 @@ class Out:
     ``TUPLE``: a sequence of ``length`` items (-1: any length from ``min_length`` up to ``max_length``), where the
     indices in ``present`` (all, when ``None``) hold tensors matching ``spec`` and the others are None.
     ``optional``: any item of a tuple may also be None (transformers 4.x keeps a None slot for a layer that layerdrop
-    skipped).
+    skipped). ``items``: a spec per item, where items differ (the attention maps of a model whose heads were pruned).
     """
 
     kind: OutKind
@@ -86,6 +88,7 @@ class Out:
     max_length: int = 0
     optional: bool = False
     min_length: int = 0
+    items: tuple[TensorSpec, ...] | None = None
 
 
 def tensor(annotation: Any, why: str = "", optional: bool = False) -> Out:
@@ -107,7 +110,10 @@ def normalize(value: Any) -> Any:
 
 def gradient_checkpointing(model: Any, config: Any) -> bool:
     """Whether a decoder checkpoints gradients: then transformers turns its cache off in training (only a decoder's
-    outputs depend on it, so others are not searched)."""
+    outputs depend on it, so others are not searched). transformers 5.x does so only while gradients are enabled
+    (``CHECKPOINTING_NEEDS_GRAD``): under ``torch.no_grad()`` the cache stays on."""
+    if CHECKPOINTING_NEEDS_GRAD and not torch.is_grad_enabled():
+        return False
     return bool(getattr(config, "is_decoder", False)) and any(
         getattr(m, "gradient_checkpointing", False) is True for m in model.modules()
     )
@@ -168,6 +174,21 @@ class CallDim:
 
 
 @dataclass(frozen=True)
+class CallCheck:
+    """A check of one call that its shapes do not express, compiled into a plan and run after the constraints.
+
+    ``run(scope, args)`` fails through ``scope.fail`` when transformers would reject the call: a combination of config
+    fields and arguments it cannot run (``reads_values=False``, decided by the plan's view and the bound dimensions), or
+    the values of an argument (``reads_values=True``: ids within the vocabulary; such a check reads CPU tensors only
+    and never while torch.compile traces, so it costs no device synchronisation; see ``contracts/_values.py``).
+    """
+
+    name: str
+    run: Callable[[Scope, Mapping[str, Any]], None]
+    reads_values: bool = False
+
+
+@dataclass(frozen=True)
 class ModelPlan:
     """The compiled contract of one class under one config and one kind of call: checked on every such call."""
 
@@ -183,6 +204,7 @@ class ModelPlan:
     tuple_fields: tuple[str, ...]
     first_input: tuple[str, Spec] | None  # required unless given (audio and vision)
     context: Mapping[str, Any]
+    call_checks: tuple[CallCheck, ...] = ()
 
     def new_scope(self, pins: Mapping[str, int] | None = None) -> Scope:
         __tracebackhide__ = True
@@ -227,8 +249,26 @@ class ModelPlan:
             for rule in contract.dtype_rules:
                 rule.check(scope, args.get(rule.argument), dtype)
         scope.check_constraints(self.constraints, args)
+        for call_check in self.call_checks:
+            call_check.run(scope, args)
         scope.settle(final=False)
         return scope
+
+    def passes_values(self, args: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Whether the value checks of this plan pass on a call whose shapes a memo entry already validated
+        (``values``: the dimensions that entry bound). A repeat signature with, say, an id beyond the vocabulary must
+        not skip them: on ``False`` the caller runs the full check, which raises with the usual message."""
+        checks = [c for c in self.call_checks if c.reads_values]
+        if not checks:
+            return True
+        scope = self.new_scope()
+        scope.values.update(values)
+        try:
+            for call_check in checks:
+                call_check.run(scope, args)
+        except ShapeContractError:
+            return False
+        return True
 
     def check_outputs(self, scope: Scope, out: Any) -> None:
         __tracebackhide__ = True
@@ -277,6 +317,8 @@ class ModelContract:
     tuple_omits: tuple[str, ...] = ()
     #: the order of a return_dict=False tuple, when it is not the order of ``fields``
     tuple_order: tuple[str, ...] = ()
+    #: the checks of a call that shapes do not express (see :class:`CallCheck`)
+    call_checks: Callable[[CallView], Sequence[CallCheck]] | None = None
     input_specs: Mapping[str, Spec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -348,6 +390,7 @@ class ModelContract:
             tuple_fields,
             first,
             {"class": self.class_name, "modality": self.modality},
+            tuple(self.call_checks(view)) if self.call_checks is not None else (),
         )
 
 
@@ -384,11 +427,12 @@ def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
             if item is None and expect.optional:
                 continue
             if present is None or i in present:
-                if expect.spec is None:
+                spec = expect.spec if expect.items is None else expect.items[i]
+                if spec is None:
                     if item is not None:
                         scope.fail(f"{where}[{i}]", Problem.TYPE, f"None ({expect.why})", describe_value(item))
                 else:
-                    check_tensor(scope, expect.spec, item, f"{where}[{i}]")
+                    check_tensor(scope, spec, item, f"{where}[{i}]")
             elif item is not None:
                 scope.fail(
                     f"{where}[{i}]", Problem.TYPE, "None (not selected by output_hidden_states)", describe_value(item)

@@ -13,10 +13,17 @@ from jaxtyping import Bool, Float, Int, Shaped
 from torch import Tensor
 
 from ..checker import Constraint, Expr, Rule, Sym
-from ._compat import FRAME_TUPLE_HAS_LOSS, WEIGHTED_SUM_RETURNS_STATES
+from ._compat import (
+    AUDIO_HEADS_NEED_RETURN_DICT,
+    FRAME_TUPLE_HAS_LOSS,
+    WEIGHTED_SUM_LAYERDROP_FAILS,
+    WEIGHTED_SUM_RETURNS_STATES,
+)
+from ._labels import ClassIds, Long, class_ids
 from ._lengths import adapter_expr, adapter_min_frames, receptive_field, samples_expr
-from ._outputs import attentions, config_dim, hidden_states, loss
-from ._plan import CallView, DtypeRule, ModelContract, Out, tensor
+from ._outputs import attentions, config_dim, hidden_states, loss, nonempty_batch
+from ._plan import CallCheck, CallView, DtypeRule, ModelContract, Out, tensor
+from ._values import refuse, within
 
 __all__ = ["AUDIO_CONTRACTS"]
 
@@ -33,7 +40,9 @@ _LOSS_PER_EXAMPLE = Float[Tensor, " B"]
 _CLASS_LOGITS = Float[Tensor, "B K"]
 _FRAME_LOGITS = Float[Tensor, "B T K"]
 _XVECTOR = Float[Tensor, "B X"]
-_CLASS_LABELS = Int[Tensor, " B"] | Int[Tensor, "B 1"]  # the heads flatten them: a (B, 1) column works too
+# the heads flatten them: a (B, 1) column works too; cross-entropy takes int64 / uint8, XVector's one_hot int64 only
+_CLASS_LABELS: Any = ClassIds[Tensor, " B"] | ClassIds[Tensor, "B 1"]
+_XVECTOR_LABELS: Any = Long[Tensor, " B"] | Long[Tensor, "B 1"]
 
 _READS = ("output_hidden_states", "output_attentions", "return_dict")
 _DTYPE = (DtypeRule("input_values", "Data2Vec audio does not cast its input: call model(input_values.to({dtype}))."),)
@@ -81,16 +90,47 @@ def _rules(call: CallView) -> dict[str, Rule]:
     return rules
 
 
+def _spec_augment(call: CallView, feature: bool) -> bool:
+    """Whether SpecAugment draws masks in this call (training, ``apply_spec_augment``, a positive probability; time
+    masks only when no ``mask_time_indices`` are given)."""
+    config = call.config
+    if not (call.training and getattr(config, "apply_spec_augment", True)):
+        return False
+    if feature:
+        return float(config.mask_feature_prob) > 0
+    return float(config.mask_time_prob) > 0 and not call.given("mask_time_indices")
+
+
 def _constraints(call: CallView) -> list[Constraint]:
     config = call.config
     r, step = receptive_field(config)
     found: list[Constraint] = [
+        *nonempty_batch(call, "argument input_values"),
         Constraint(
             (Sym("S").ge(r),), "(the receptive field of the conv stack)", "argument input_values",
             hint=f"audio shorter than the receptive field makes no frame: pad every waveform to at least {r} samples.",
-        )
+        ),
     ]
-    if config.add_adapter:
+    if _spec_augment(call, feature=False):
+        length = int(config.mask_time_length)
+        s_min = r + (length - 1) * step
+        found.append(Constraint(
+            (Sym("T").ge(length),),
+            f"(config.mask_time_length: SpecAugment masks spans of {length} frames in training)",
+            "argument input_values",
+            hint=f"in training SpecAugment masks spans of config.mask_time_length={length} frames, so each clip needs "
+            f"at least {length} frames ({s_min} samples): pad the clips, or lower mask_time_length (mask_time_prob=0 "
+            "switches time masking off).",
+        ))
+    if _spec_augment(call, feature=True):
+        length = int(config.mask_feature_length)
+        found.append(Constraint(
+            (Sym("D").ge(length),), f"(config.mask_feature_length: SpecAugment masks spans of {length} features in "
+            "training)", "config.mask_feature_length",
+            hint=f"in training SpecAugment masks spans of config.mask_feature_length={length} of the hidden_size "
+            "features: lower mask_feature_length, or set mask_feature_prob=0.",
+        ))
+    if config.add_adapter and not _variable(call):  # in training, layerdrop skips adapter layers at random too
         t_min = adapter_min_frames(config)
         if t_min > 1:
             s_min = r + (t_min - 1) * step
@@ -104,6 +144,74 @@ def _constraints(call: CallView) -> list[Constraint]:
                 )
             )
     return found
+
+
+def _checks(call: CallView) -> list[CallCheck]:
+    """The calls transformers cannot run whatever the shapes: given ``mask_time_indices`` without a mask embedding,
+    and (5.x, in the heads) ``config.return_dict=False`` or a weighted layer sum whose every layer layerdrop skips."""
+    config = call.config
+    found: list[CallCheck] = []
+    name = type(config).__name__
+    if call.given("mask_time_indices") and getattr(config, "apply_spec_augment", True) and not (
+        float(config.mask_time_prob) > 0 or float(config.mask_feature_prob) > 0
+    ):
+        found.append(refuse(
+            "mask_time_indices without masked_spec_embed", "argument mask_time_indices",
+            "None (config.mask_time_prob = config.mask_feature_prob = 0, so the model has no masked_spec_embed)",
+            "the model builds its mask embedding only when config.mask_time_prob > 0 or config.mask_feature_prob > 0; "
+            f"build it with {name}(mask_time_prob=...) to mask frames, or set apply_spec_augment=False to ignore "
+            "mask_time_indices.",
+        ))
+    return found
+
+
+def _head_checks(call: CallView) -> list[CallCheck]:
+    config = call.config
+    found = _checks(call)
+    if AUDIO_HEADS_NEED_RETURN_DICT and getattr(config, "return_dict", True) is False:
+        found.append(refuse(
+            "heads under config.return_dict=False", "config.return_dict",
+            "True (the head reads outputs.last_hidden_state of its inner model)",
+            "transformers 5.x audio heads fail under config.return_dict=False (AttributeError: 'tuple' object has no "
+            "attribute 'last_hidden_state', a transformers bug): keep config.return_dict=True and pass "
+            "return_dict=False to the call for a tuple.",
+            actual="False",
+        ))
+    return found
+
+
+def _class_checks(ignore: int | None, ids: bool = True) -> Any:
+    """The checks of the heads that read ``use_weighted_layer_sum``; ``ids``: their labels are class ids in [0, K)
+    (``ignore``: the loss's ignore index)."""
+
+    def checks(call: CallView) -> list[CallCheck]:
+        found = _head_checks(call)
+        layers = int(call.config.num_hidden_layers)
+        if (WEIGHTED_SUM_LAYERDROP_FAILS and call.config.use_weighted_layer_sum and call.training and layers
+                and float(call.config.layerdrop) >= 1.0):
+            found.append(refuse(
+                "weighted layer sum with every layer dropped", "config.layerdrop",
+                "< 1.0 in training with config.use_weighted_layer_sum=True (the weighted sum needs the layers' states)",
+                "layerdrop >= 1 skips every layer, and transformers 5.x then stacks no hidden states (RuntimeError: "
+                "stack expects a non-empty TensorList, a transformers bug that also fails whenever layerdrop drops "
+                "some layer): train with layerdrop=0 when use_weighted_layer_sum=True.",
+                actual=str(call.config.layerdrop),
+            ))
+        if ids:
+            other = " (other than the ignore index -100)" if ignore is not None else ""
+            found.append(class_ids("labels", "K", f"a class id outside [0, K){other} makes the loss fail (on CUDA a "
+                                                  "device-side assert).", ignore=ignore))
+        return found
+
+    return checks
+
+
+def _ctc_checks(call: CallView) -> list[CallCheck]:
+    return [
+        *_head_checks(call),
+        within("labels", "V", what="labels", lower=None, hint="CTC labels index the vocabulary of config.vocab_size "
+               "tokens (transformers raises a ValueError beyond it); negative values (-100) mark padding."),
+    ]
 
 
 def _xvector_constraints(call: CallView) -> list[Constraint]:
@@ -161,9 +269,16 @@ def _after_adapter(call: CallView) -> str:
     return "Ta" if call.config.add_adapter else "T"
 
 
+_RANDOM_FRAMES = "in training layerdrop skips adapter layers at random, so the frames after the adapter vary per call"
+
+
+def _frames_why(call: CallView) -> str:
+    return _RANDOM_FRAMES if call.config.add_adapter and _variable(call) else ""
+
+
 def _model(call: CallView) -> dict[str, Out]:
     return {
-        "last_hidden_state": tensor(_STATE[_after_adapter(call)]),
+        "last_hidden_state": tensor(_STATE[_after_adapter(call)], _frames_why(call)),
         "extract_features": tensor(_FEATURES),
         **_common(call, head=False),
     }
@@ -173,7 +288,7 @@ def _ctc(call: CallView) -> dict[str, Out]:
     per_example = call.given("labels") and call.config.ctc_loss_reduction == "none"
     return {
         "loss": tensor(_LOSS_PER_EXAMPLE, "ctc_loss_reduction='none'") if per_example else loss(call, "labels"),
-        "logits": tensor(_CTC_LOGITS[_after_adapter(call)]),
+        "logits": tensor(_CTC_LOGITS[_after_adapter(call)], _frames_why(call)),
         **_common(call, head=False),
     }
 
@@ -196,7 +311,8 @@ def _xvector(call: CallView) -> dict[str, Out]:
 
 
 def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], outputs: Any, summary: str,
-              constraints: Any = _constraints, tuple_omits: tuple[str, ...] = ()) -> ModelContract:
+              constraints: Any = _constraints, tuple_omits: tuple[str, ...] = (), checks: Any = _head_checks,
+              ) -> ModelContract:
     return ModelContract(
         class_name=f"Data2VecAudio{name}",
         modality="audio",
@@ -212,6 +328,7 @@ def _contract(name: str, fields: tuple[str, ...], inputs: dict[str, Any], output
         dtype_rules=_DTYPE,
         label_arguments=("labels",) if "labels" in inputs else (),
         tuple_omits=tuple_omits,
+        call_checks=checks,
     )
 
 
@@ -224,20 +341,22 @@ AUDIO_CONTRACTS = (
         {**_INPUTS, "mask_time_indices": Bool[Tensor, "B T"]},
         _model,
         "(B, S) samples -> (B, T', D') frames and (B, T, F) conv features",
+        checks=_checks,
     ),
     _contract("ForCTC", _HEAD_FIELDS, {**_INPUTS, "labels": Int[Tensor, "B Lt"]}, _ctc,
-              "(B, S) -> (B, T', V) CTC logits", constraints=_ctc_constraints),
+              "(B, S) -> (B, T', V) CTC logits", constraints=_ctc_constraints, checks=_ctc_checks),
     _contract("ForSequenceClassification", _HEAD_FIELDS, {**_INPUTS, "labels": _CLASS_LABELS}, _seq,
-              "(B, S) -> (B, K) logits (masked mean over frames)"),
+              "(B, S) -> (B, K) logits (masked mean over frames)", checks=_class_checks(-100)),
     _contract("ForAudioFrameClassification", _HEAD_FIELDS, {**_INPUTS, "labels": Shaped[Tensor, "B T K"]},
               _frame, "(B, S) -> (B, T, K) frame logits; labels (B, T, K)",
-              tuple_omits=() if FRAME_TUPLE_HAS_LOSS else ("loss",)),
+              tuple_omits=() if FRAME_TUPLE_HAS_LOSS else ("loss",), checks=_class_checks(None, ids=False)),
     _contract(
         "ForXVector",
         ("loss", "logits", "embeddings", "hidden_states", "attentions"),
-        {**_INPUTS, "labels": _CLASS_LABELS},
+        {**_INPUTS, "labels": _XVECTOR_LABELS},
         _xvector,
         "(B, S) -> (B, X) logits and embeddings, X = xvector_output_dim",
         constraints=_xvector_constraints,
+        checks=_class_checks(None),  # one_hot takes no ignore index
     ),
 )

@@ -39,6 +39,14 @@ def test_value_text_and_sympy_agree(expr: Expr, values: dict[str, int]) -> None:
     assert int(expr.sympy().subs({symbols[n]: v for n, v in values.items()})) == value
 
 
+def test_a_product_with_a_floor_inside_keeps_its_parentheses() -> None:
+    """Found by the test above: ``-1*((S//2)*S)`` printed as ``(-1)*S//2*S``, which Python reads as ``((-1)*S)//2*S``."""
+    expr = Const(-1) * ((Sym("S") // 2) * Sym("S"))
+    assert expr.text() == "(-1)*(S//2*S)"
+    assert eval(expr.text(), {"__builtins__": {}}, {"S": 1}) == expr.evaluate({"S": 1}) == 0
+    assert (Sym("S") * (Sym("T") * Sym("h"))).text() == "S*T*h"
+
+
 def test_a_conv_stack_composed_layer_by_layer_reads_as_one_floor() -> None:
     t: Expr = Sym("S")
     for k, s in zip((10, 3, 3, 3, 3, 2, 2), (5, 2, 2, 2, 2, 2, 2)):

@@ -22,7 +22,20 @@ import torch
 from data2vec_contracts import ShapeContractError, checked, enforce, expected_shapes, unchecked
 from tests._models import CACHE_FIELD, TRANSFORMERS_5, model_class, output_shapes, tiny_config, tiny_labels
 
-__all__ = ["UNSET", "Level", "Outcome", "Result", "Scenario", "build", "compare", "make_kwargs", "run"]
+__all__ = [
+    "UNSET",
+    "Level",
+    "Outcome",
+    "Result",
+    "Scenario",
+    "build",
+    "compare",
+    "expected_args",
+    "expected_vs_real",
+    "expressible",
+    "make_kwargs",
+    "run",
+]
 
 
 #: The label of the level that leaves a name alone (the pairwise arrays add it to every factor).
@@ -440,33 +453,32 @@ def compare(a: Any, b: Any, where: str = "output") -> str | None:
 
 
 # -- expected_shapes ----------------------------------------------------------------------------------------------
-_EXPRESSIBLE_INPUTS = {"attention_mask", "token_type_ids", "position_ids", "inputs_embeds", "mask_time_indices",
-                       "bool_masked_pos", "input_dtype", "head_mask"}
-_EXPRESSIBLE_FLAGS = {"output_hidden_states", "output_attentions", "interpolate_pos_encoding"}
-
-
 def expressible(s: Scenario) -> str | None:
-    """Why ``expected_shapes`` cannot express the call (``None``: it can). It takes sizes, the two output flags,
-    labels (all of a head's label arguments or none) and add_pooling_layer."""
-    extra = set(s.inputs) - _EXPRESSIBLE_INPUTS
-    if extra:
-        return f"inputs {sorted(extra)}"
-    if s.inputs.get("attention_mask", "").startswith("4d"):
-        return "a 4-D attention mask"
-    flags = set(s.flags) - _EXPRESSIBLE_FLAGS
-    if flags:
-        return f"call flags {sorted(flags)}"
-    if s.config.get("return_dict") is False:
-        return "return_dict=False"
-    if s.labels in ("start-only", "end-only"):
-        return "only one of the QA label arguments"
-    if s.train and s.modality == "audio" and float(tiny_config("audio", **s.config).layerdrop) > 0:
-        return "layerdrop in training"
+    """Why ``expected_shapes`` cannot express the call (``None``: it can). It takes the sizes, the output flags,
+    ``logits_to_keep``, ``use_cache``, ``return_dict``, which label arguments are given, an encoder length, a past
+    length and training mode; masks, positions, token types, head masks and the input dtype change no output shape.
+    What it cannot see is a value that decides validity: a padded batch longer than the position table is valid when
+    every row's own tokens fit (its padding decides), and expected_shapes answers for unpadded input."""
+    config = tiny_config(s.modality, **s.config)
+    if s.modality == "text" and "position_ids" not in s.inputs and not s.inputs.get("inputs_embeds"):
+        relative = getattr(config, "position_embedding_type", "absolute") != "absolute" and not TRANSFORMERS_5
+        limit = config.max_position_embeddings - (config.pad_token_id or 0) - 1
+        if not relative and s.sizes.get("seq_len", 7) + int(s.inputs.get("prefill", 0)) > limit:
+            return "a padded batch longer than the position table (its padding makes it valid)"
+    if s.modality == "audio" and s.train and config.add_adapter and config.layerdrop > 0:
+        return "frames after the adapter under layerdrop in training (its layers drop at random: a tensor length)"
     return None
 
 
-def expected_vs_real(s: Scenario, model: Any, output: Any, kwargs: Mapping[str, Any]) -> str | None:
-    """``None`` when ``expected_shapes`` equals the real output shapes, else the difference (or its error)."""
+def _label_argument(s: Scenario) -> bool | str:
+    """The label arguments of the call, as expected_shapes takes them."""
+    if s.labels is None:
+        return False
+    return {"start-only": "start_positions", "end-only": "end_positions"}.get(s.labels, True)
+
+
+def expected_args(s: Scenario, model: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``expected_shapes(model, ...)`` that describe the scenario's call."""
     sizes = _sizes(model, s)
     first = kwargs.get("input_ids", kwargs.get("inputs_embeds", kwargs.get("input_values", kwargs.get("pixel_values"))))
     assert first is not None
@@ -476,24 +488,67 @@ def expected_vs_real(s: Scenario, model: Any, output: Any, kwargs: Mapping[str, 
         args["seq_len"] = shape[2] if s.head == "ForMultipleChoice" else shape[1]
         if s.head == "ForMultipleChoice":
             args["num_choices"] = shape[1]
+        if kwargs.get("encoder_hidden_states") is not None:
+            args["encoder_seq_len"] = int(kwargs["encoder_hidden_states"].shape[1])
+        if s.inputs.get("prefill") or s.inputs.get("empty_cache"):
+            args["past_len"] = int(s.inputs.get("prefill", 0))
     elif s.modality == "audio":
         args["samples"] = shape[1]
     else:
         args["height"], args["width"] = sizes["height"], sizes["width"]
-    for flag in ("output_hidden_states", "output_attentions"):
+    for flag in ("output_hidden_states", "output_attentions", "use_cache", "logits_to_keep", "return_dict"):
         if flag in s.flags:
             args[flag] = s.flags[flag]
-    args["labels"] = s.labels is not None
+    args["labels"] = _label_argument(s)
+    args["training"] = s.train
+    return args
+
+
+def _real_shapes(output: Any) -> list[tuple[str, Any]]:
+    """The shapes of a forward output, field by field (a ``return_dict=False`` tuple item by item)."""
+    if isinstance(output, tuple):
+        return [(str(i), _shape(v)) for i, v in enumerate(output)]
+    return list(output_shapes(output).items())
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape)
+    if isinstance(value, (tuple, list)):
+        return tuple(None if v is None else tuple(v.shape) for v in value)
+    return None
+
+
+def _field_matches(want: Any, real: Any) -> bool:
+    """An answer equals the real shape; a field whose length varies per call (``ExpectedField.length``: layerdrop in
+    training) matches when the real length is in the range and every item has an answered shape, or is None where
+    the answer says a skipped layer leaves one."""
+    if want.length is None:
+        return bool(want.shape == real)
+    least, most = want.length
+    if not isinstance(real, tuple) or not least <= len(real) <= most:
+        return False
+    shapes = {item for item in want.shape if item is not None}
+    return all(item in shapes or (item is None and "None" in want.why) for item in real)
+
+
+def expected_vs_real(s: Scenario, model: Any, output: Any, kwargs: Mapping[str, Any]) -> str | None:
+    """``None`` when ``expected_shapes`` equals the real output shapes, else the difference (or its error)."""
+    args = expected_args(s, model, kwargs)
     try:
-        want = {k: v.shape for k, v in expected_shapes(model, **args).items()}
+        found = expected_shapes(model, **args)
     except Exception as error:
         return f"expected_shapes raised {type(error).__name__}: {str(error).splitlines()[0][:160]}"
-    real = output_shapes(output)
-    if want != real:
-        keys = sorted(set(want) | set(real))
-        diff = [f"{k}: expected {want.get(k, '-')} real {real.get(k, '-')}" for k in keys if want.get(k) != real.get(k)]
-        return "; ".join(diff)[:400]
-    return None
+    real = _real_shapes(output)
+    if isinstance(output, tuple):
+        want = [(str(i), field) for i, field in enumerate(found.values())]
+    else:
+        want = list(found.items())
+    if [k for k, _ in want] != [k for k, _ in real]:
+        return f"fields: expected {list(found)} real {[k for k, _ in real]}"[:400]
+    diff = [f"{k}: expected {w.shape}{'' if w.length is None else f' (length {w.length})'} real {r}"
+            for (k, w), (_, r) in zip(want, real) if not _field_matches(w, r)]
+    return "; ".join(diff)[:400] or None
 
 
 # -- one scenario -------------------------------------------------------------------------------------------------
@@ -553,6 +608,6 @@ def run(s: Scenario) -> Result:
     result = Result(s, plain, call(model, s, "checked"), call(model, s, "enforce"))
     if plain.ok:
         result.not_expressible = expressible(s)
-        if result.not_expressible is None and not isinstance(plain.output, tuple):
+        if result.not_expressible is None:
             result.expected = expected_vs_real(s, model, plain.output, plain.kwargs)
     return result

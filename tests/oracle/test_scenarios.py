@@ -4,7 +4,8 @@
 For a call transformers runs, the checked and enforced calls must succeed with identical outputs and
 ``expected_shapes`` must equal the real shapes (where it can express the call); for a call transformers rejects,
 our ``ShapeContractError`` must come first. Scenarios a known cause applies to (tests/oracle/known.py) are
-``xfail(strict=True)`` with the cause as the reason.
+``xfail(strict=True)`` with the cause as the reason; a call our contract rejects on purpose (``DELIBERATE``) must run
+plain and fail checked and enforced with our error and its hint.
 
 ``D2V_ORACLE_FULL=1`` runs the larger sweep: pairwise arrays over every name and level, whose rows combine several
 invalid or random-dependent levels (layerdrop draws which adapter layers run); there the causes cannot be predicted
@@ -20,7 +21,7 @@ import pytest
 from tests._models import TRANSFORMERS_5
 from tests.oracle import classification as C
 from tests.oracle.calls import Scenario, run
-from tests.oracle.known import CAUSES, causes_for
+from tests.oracle.known import CAUSES, DELIBERATE, causes_for, deliberate_for
 from tests.oracle.scenarios import FULL, LEVELS, WORKFLOW, all_scenarios
 
 SCENARIOS = all_scenarios()
@@ -40,6 +41,13 @@ def test_scenario(scenario: Scenario, unpatched_classes: None) -> None:
     result = run(scenario)
     if result.unbuildable:
         pytest.skip(f"transformers cannot build this model: {result.plain.headline}")
+    deliberate = deliberate_for(scenario)
+    if deliberate:
+        assert result.valid, f"a deliberate rejection that transformers does not run: {result.plain.headline}"
+        for mode, out in (("checked", result.checked), ("enforce", result.enforced)):
+            assert out.ours, f"{mode}: {out.headline} (rejected on purpose: {deliberate[0].summary})"
+            assert deliberate[0].hint in str(out.error), f"{mode}: the message lacks the hint: {out.error}"
+        return
     assert not result.problems, (
         f"{'valid' if result.valid else 'invalid'} call (plain: {result.plain.headline}):\n  "
         + "\n  ".join(result.problems)
@@ -79,6 +87,7 @@ def test_every_effective_name_has_scenarios(modality: str) -> None:
 
 def test_every_known_cause_applies_somewhere() -> None:
     """A cause for the installed version that no scenario shows is stale (its fix landed, or the predicate is wrong);
-    causes shown only by workflows say so in their id."""
+    causes shown only by workflows say so in their id. The same for deliberate rejections."""
     stale = [c.id for c in CAUSES if _MAJOR in c.versions and not any(c.applies(s) for s in SCENARIOS)]
+    stale += [d.id for d in DELIBERATE if not any(d.applies(s) for s in SCENARIOS)]
     assert not stale, f"known causes no scenario shows: {stale}"
