@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._helpers import frame_mask as frame_mask
     from ._helpers import masked_mean_pool as masked_mean_pool
     from ._helpers import tokens_to_grid as tokens_to_grid
+    from .checker import CompiledShapeContractError as CompiledShapeContractError
     from .checker import ContractDefinitionError as ContractDefinitionError
     from .checker import ShapeContractError as ShapeContractError
     from .contracts import ExpectedField as ExpectedField
@@ -51,6 +52,7 @@ _EXPORTS = {
     "TrimInvarianceError": ".probes",
     "auto_probe": ".probes",
     "probe": ".probes",
+    "CompiledShapeContractError": ".checker",
     "ContractDefinitionError": ".checker",
     "ExpectedField": ".contracts",
     "ShapeContractError": ".checker",

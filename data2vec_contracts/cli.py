@@ -11,6 +11,7 @@ SIGPIPE does.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import importlib
 import importlib.util
@@ -195,7 +196,8 @@ def _violation(args: argparse.Namespace, exc: Exception) -> int:
 
     data: dict[str, Any] = {"ok": False, "error": str(exc)}
     if isinstance(exc, ShapeContractError) and exc.violation is not None:
-        data["violation"] = {k: v for k, v in exc.violation.__dict__.items() if k != "bindings"}
+        facts = dataclasses.asdict(exc.violation)
+        data["violation"] = {k: v for k, v in facts.items() if k != "bindings"}
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         sys.stdout.flush()

@@ -13,6 +13,7 @@ import data2vec_contracts
 
 EXPORTED = [
     "BatchIndependenceError",
+    "CompiledShapeContractError",
     "ContractDefinitionError",
     "DistinctSizesError",
     "ExpectedField",

@@ -57,9 +57,25 @@ if TYPE_CHECKING:
     from ._specs import contains_array as contains_array
     from ._specs import parse_hint as parse_hint
     from ._specs import tensor_spec as tensor_spec
+    from ._table import Table as Table
+    from ._trace import CompiledShapeContractError as CompiledShapeContractError
+    from ._trace import callable_key as callable_key
+    from ._trace import constant as constant
+    from ._trace import dynamo_tracing as dynamo_tracing
+    from ._trace import own_code as own_code
+    from ._trace import registered as registered
+    from ._trace import tracing as tracing
 
 # names load on first use: importing the errors (the pytest plugin does) must not import torch
 _EXPORTS = {
+    "callable_key": "._trace",
+    "registered": "._trace",
+    "Table": "._table",
+    "CompiledShapeContractError": "._trace",
+    "constant": "._trace",
+    "dynamo_tracing": "._trace",
+    "own_code": "._trace",
+    "tracing": "._trace",
     "Compare": "._expr",
     "Const": "._expr",
     "Constraint": "._scope",

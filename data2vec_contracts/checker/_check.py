@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from ._messages import Problem, describe_value
-from ._scope import Pending, Scope
+from ._messages import Problem, describe_value, show
+from ._scope import Mismatch, Pending, Scope
 from ._specs import (
     Dim,
     DimKind,
@@ -21,10 +21,12 @@ from ._specs import (
     TupleSpec,
     UnionSpec,
 )
+from ._trace import tracing
 
 __all__ = ["check_tensor", "check_value", "dtype_name"]
 
-_NAMED, _FIXED, _EXPR, _VARIADIC = DimKind.NAMED, DimKind.FIXED, DimKind.EXPR, DimKind.VARIADIC
+# the kinds as the plain ints of Dim.code: traced code compares ints, never enum members reached from a plan
+_NAMED, _FIXED, _EXPR, _VARIADIC = int(DimKind.NAMED), int(DimKind.FIXED), int(DimKind.EXPR), int(DimKind.VARIADIC)
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
 
@@ -53,8 +55,8 @@ def _dtype_ok(spec: TensorSpec, name: str) -> bool:
 
 def _check_dim(scope: Scope, d: Dim, size: int, field: str, axis: int, spec: TensorSpec, value: object) -> None:
     __tracebackhide__ = True
-    kind = d.kind
-    if kind is _NAMED:
+    kind = d.code
+    if kind == _NAMED:
         values = scope.values
         name = d.name
         bound = values.get(name)
@@ -66,13 +68,13 @@ def _check_dim(scope: Scope, d: Dim, size: int, field: str, axis: int, spec: Ten
                     scope.sources[name] = (field, axis)
                 return
         if bound != size and not (d.broadcast and size == 1):
-            scope.fail_dimension(field, name, str(bound), size, scope.source_text(name), spec.label, value)
-    elif kind is _FIXED:
+            scope.fail_dimension(field, name, show(bound), size, scope.source_text(name), spec.label, value)
+    elif kind == _FIXED:
         if size != d.size and not (d.broadcast and size == 1):
             scope.fail_dimension(
-                field, f"axis {axis}", str(d.size), size, "the contract (a fixed size)", spec.label, value
+                field, f"axis {axis}", show(d.size), size, "the contract (a fixed size)", spec.label, value
             )
-    elif kind is _EXPR:
+    elif kind == _EXPR:
         scope.check_expr(Pending(d, size, field, value, spec.label), final=False)
 
 
@@ -80,7 +82,7 @@ def _check_variadic(scope: Scope, d: Dim, sizes: tuple[int, ...], field: str, sp
     """A named group of axes, as jaxtyping binds it: equal to its first binding, or, where either is marked ``#``
     broadcastable, broadcast with it (``np.broadcast_shapes``); a broadcastable binding grows to the broadcast."""
     __tracebackhide__ = True
-    if d.kind is not _VARIADIC:
+    if d.code != _VARIADIC:
         return
     name = d.name
     bound = scope.values.get(name)
@@ -94,7 +96,7 @@ def _check_variadic(scope: Scope, d: Dim, sizes: tuple[int, ...], field: str, sp
     if not (was_broadcast or d.broadcast):
         if tuple(bound) == sizes:
             return
-        expected = str(tuple(bound))
+        expected = show(tuple(bound))
     else:
         try:
             shape = tuple(torch.broadcast_shapes(tuple(sizes), tuple(bound)))  # type: ignore[no-untyped-call]
@@ -111,11 +113,10 @@ def _check_variadic(scope: Scope, d: Dim, sizes: tuple[int, ...], field: str, sp
 def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None:
     """Check one tensor against its spec, binding its named dimensions in ``scope``."""
     __tracebackhide__ = True
-    array_type = spec.array_type
-    if not (isinstance(value, array_type) if array_type is not Any else _array_like(value)):
+    if not (isinstance(value, torch.Tensor) if spec.tensor_type else _is_array(value, spec.array_type)):
         if value is None and spec.optional:
             return
-        scope.fail(field, Problem.TYPE, f"a {_type_name(array_type)}", describe_value(value), contract=spec.label)
+        scope.fail(field, Problem.TYPE, f"a {_type_name(spec.array_type)}", describe_value(value), contract=spec.label)
     value = typing.cast(torch.Tensor, value)
     if (spec.dtypes is not None or spec.patterns) and not _dtype_ok(spec, dtype_name(value.dtype)):
         scope.fail(
@@ -130,13 +131,13 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
         if rank != len(dims):
             scope.fail(
                 field, Problem.RANK, f"{len(dims)} dims ({' '.join(d.text() for d in dims) or 'a scalar'})",
-                f"{rank} dims {tuple(shape)}", contract=spec.label, value=value, has_value=True,
+                f"{rank} dims {show(tuple(shape))}", contract=spec.label, value=value, has_value=True,
             )
         values = scope.values
         rules = scope.rules
         for axis, d in spec.checks:
             size = shape[axis]
-            if d.kind is _NAMED and not d.broadcast:  # the common case, inline: bind, or compare with the binding
+            if d.code == _NAMED and not d.broadcast:  # the common case, inline: bind, or compare with the binding
                 name = d.name
                 bound = values.get(name)
                 if bound is None and (rules is None or name not in rules):
@@ -151,7 +152,7 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
     if rank < fixed:
         scope.fail(
             field, Problem.RANK, f"at least {fixed} dims ({' '.join(d.text() for d in dims)})",
-            f"{rank} dims {tuple(shape)}", contract=spec.label, value=value, has_value=True,
+            f"{rank} dims {show(tuple(shape))}", contract=spec.label, value=value, has_value=True,
         )
     for axis, d in spec.checks:
         if axis >= 0:
@@ -163,8 +164,10 @@ def check_tensor(scope: Scope, spec: TensorSpec, value: Any, field: str) -> None
             _check_dim(scope, d, shape[rank + axis], field, rank + axis, spec, value)
 
 
-def _array_like(value: Any) -> bool:
-    return hasattr(value, "shape") and hasattr(value, "dtype")
+def _is_array(value: Any, array_type: Any) -> bool:
+    if array_type is Any:  # jaxtyping's Float[Any, ...]: anything with a shape and a dtype
+        return hasattr(value, "shape") and hasattr(value, "dtype")
+    return isinstance(value, array_type)
 
 
 def _type_name(array_type: Any) -> str:
@@ -190,20 +193,20 @@ def _is_bearable(value: Any, hint: Any) -> bool:
 def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
     """Check any spec; containers are checked element by element, every element."""
     __tracebackhide__ = True
-    kind = type(spec)
-    if kind is TensorSpec:
+    kind = spec.form
+    if kind == "tensor":
         check_tensor(scope, spec, value, field)  # type: ignore[arg-type]
         return
     if value is None and spec.optional:
         return
-    if kind is TupleSpec:
+    if kind == "tuple":
         assert isinstance(spec, TupleSpec)
         if not isinstance(value, tuple) or len(value) != len(spec.items):
             scope.fail(field, Problem.TYPE, f"a tuple of {len(spec.items)}", describe_value(value), contract=spec.label)
         for i, (item_spec, item) in enumerate(zip(spec.items, value)):
             check_value(scope, item_spec, item, f"{field}[{i}]")
         return
-    if kind is SeqSpec:
+    if kind == "sequence":
         assert isinstance(spec, SeqSpec)
         ok = isinstance(value, spec.container) if spec.container is not object else isinstance(value, (list, tuple))
         if not ok:
@@ -211,7 +214,7 @@ def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
         for i, item in enumerate(value):
             check_value(scope, spec.item, item, f"{field}[{i}]")
         return
-    if kind is MappingSpec:
+    if kind == "mapping":
         assert isinstance(spec, MappingSpec)
         if not isinstance(value, spec.container):
             scope.fail(field, Problem.TYPE, f"a {spec.label}", describe_value(value), contract=spec.label)
@@ -223,11 +226,13 @@ def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
                            else spec.key), describe_value(key), contract=spec.label)
             check_value(scope, spec.value, item, f"{field}[{key!r}]")
         return
-    if kind is UnionSpec:
+    if kind == "union":
         assert isinstance(spec, UnionSpec)
         _check_union(scope, spec, value, field)
         return
     assert isinstance(spec, OtherSpec)
+    if tracing():  # beartype cannot be traced; what is not an array is checked in eager calls only
+        return
     if not _is_bearable(value, spec.hint):
         scope.fail(field, Problem.TYPE, spec.label, describe_value(value), contract=spec.label)
 
@@ -235,28 +240,28 @@ def check_value(scope: Scope, spec: Spec, value: Any, field: str) -> None:
 def _check_union(scope: Scope, spec: UnionSpec, value: Any, field: str) -> None:
     """The first option that matches wins, with its bindings; the bindings of options that failed are rolled back.
 
-    When no option matches, the error of the option the value came closest to is the message (its type, then its dtype,
-    then its rank matched: it says which dimension broke); when options tie with different problems, the type error
-    lists the options.
+    Options are tried without building messages. When none matches, the option the value came closest to (its type,
+    then its dtype, then its rank matched) is checked once more for its real message (it says which dimension
+    broke); when options tie with different problems, the type error lists the options.
     """
     __tracebackhide__ = True
-    from ._errors import ShapeContractError
-
-    errors: list[tuple[int, ShapeContractError]] = []
+    tried: list[tuple[int, Problem, Spec]] = []
     for option in spec.options:
         state = scope.snapshot()
+        scope.trial += 1
         try:
             check_value(scope, option, value, field)
             return
-        except ShapeContractError as error:
-            scope.restore(state)
-            v = error.violation
-            stage = 3 if v is None or v.field != field else _STAGE.get(v.problem, 3)
-            errors.append((stage, error))
-    best = max(stage for stage, _ in errors)
-    closest = [e for stage, e in errors if stage == best]
-    if len({getattr(e.violation, "problem", None) for e in closest}) == 1:
-        raise closest[0]
+        except Mismatch as miss:
+            problem, where = miss.args
+            tried.append((3 if where != field else _STAGE.get(problem, 3), problem, option))
+        finally:
+            scope.trial -= 1
+        scope.restore(state)
+    best = max(stage for stage, _, _ in tried)
+    closest = [(problem, option) for stage, problem, option in tried if stage == best]
+    if len({problem for problem, _ in closest}) == 1:
+        check_value(scope, closest[0][1], value, field)  # raises, with the message of that option
     scope.fail(field, Problem.TYPE, spec.label, describe_value(value), contract=spec.label)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 from ._errors import ContractDefinitionError
+from ._trace import dynamo_tracing
 
 __all__ = ["Compare", "Const", "Expr", "Sym", "as_expr", "maximum", "minimum", "parse_expr", "parse_names"]
 
@@ -40,11 +41,23 @@ class Expr:
 
     # -- the three views ------------------------------------------------------------------------
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """The value under ``values`` (every name bound); ints stay ints (``/`` gives a float, as in jaxtyping)."""
+        """The value under ``values`` (every name bound); ints stay ints (``/`` gives a float, as in jaxtyping).
+
+        Symbolic sizes (while torch traces) give a symbolic result: nothing is forced to an int. While dynamo traces,
+        the tree is walked (a generated function stored on a plan cannot be called there).
+        """
+        if dynamo_tracing():
+            return self._walk(values)
         fn = self._fn
         if fn is None:
             fn = self._fn = _compile(self)
         return fn(values)
+
+    def prepare(self) -> Expr:
+        """Build the evaluating function now (dynamo cannot trace ``compile``): plans call it for every expression."""
+        if self._fn is None:
+            self._fn = _compile(self)
+        return self
 
     def text(self) -> str:
         """The formula people read: the source text when parsed, else ``(S - 400)//320 + 1`` style."""
@@ -106,6 +119,9 @@ class Expr:
         return None
 
     # -- per node ---------------------------------------------------------------------------------
+    def _walk(self, values: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
     def _code(self) -> str:
         raise NotImplementedError
 
@@ -132,6 +148,9 @@ class Const(Expr):
     def constant(self) -> int:
         return self.value
 
+    def _walk(self, values: Mapping[str, Any]) -> Any:
+        return self.value
+
     def _code(self) -> str:
         return repr(self.value)
 
@@ -152,6 +171,9 @@ class Sym(Expr):
     def substitute(self, mapping: Mapping[str, ExprLike]) -> Expr:
         found = mapping.get(self.name)
         return self if found is None else as_expr(found)
+
+    def _walk(self, values: Mapping[str, Any]) -> Any:
+        return values[self.name]
 
     def _code(self) -> str:
         return f"v[{self.name!r}]"
@@ -175,6 +197,20 @@ class _Bin(Expr):
 
     def substitute(self, mapping: Mapping[str, ExprLike]) -> Expr:
         return _bin(self.op, self.left.substitute(mapping), self.right.substitute(mapping))
+
+    def _walk(self, values: Mapping[str, Any]) -> Any:
+        a, b, op = self.left._walk(values), self.right._walk(values), self.op
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "//":
+            return a // b
+        if op == "%":
+            return a % b
+        return a / b
 
     def _code(self) -> str:
         return f"({self.left._code()} {self.op} {self.right._code()})"
@@ -218,6 +254,10 @@ class _Call(Expr):
 
     def substitute(self, mapping: Mapping[str, ExprLike]) -> Expr:
         return _call(self.fn, tuple(a.substitute(mapping) for a in self.args))
+
+    def _walk(self, values: Mapping[str, Any]) -> Any:
+        parts = [a._walk(values) for a in self.args]
+        return min(parts) if self.fn == "min" else max(parts)
 
     def _code(self) -> str:
         return f"{self.fn}({', '.join(a._code() for a in self.args)})"
@@ -294,7 +334,7 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], Any]:
     return fn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Compare:
     """A relation between two size expressions (``N <= 510``): its truth, its text and its sympy form."""
 
@@ -305,6 +345,8 @@ class Compare:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(dict.fromkeys((*self.left.names, *self.right.names))))
+        self.left.prepare()
+        self.right.prepare()
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         a, b = self.left.evaluate(values), self.right.evaluate(values)
@@ -385,7 +427,7 @@ def parse_names(text: str) -> tuple[str, ...]:
 
 def _product(expr: Expr) -> bool:
     """Whether ``expr`` is a product of factors with no ``//``, ``/`` or ``%`` at its top level: only such a product
-    may lose its parentheses on the right of ``*`` (``a*(b*c)`` is ``a*b*c``, but ``a*(b//2*c)`` is not ``a*b//2*c``)."""
+    may lose its parentheses on the right of ``*`` (``a*(b*c)`` is ``a*b*c``; ``a*(b//2*c)`` is not ``a*b//2*c``)."""
     if not isinstance(expr, _Bin) or expr.op != "*":
         return False
     return all(not isinstance(side, _Bin) or _product(side) for side in (expr.left, expr.right))

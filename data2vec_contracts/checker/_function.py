@@ -16,7 +16,7 @@ import threading
 import typing
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn
 
 from ._check import check_value
@@ -25,6 +25,7 @@ from ._expr import parse_expr
 from ._messages import Problem
 from ._scope import HintProvider, Rule, Scope, check_acyclic
 from ._specs import MappingSpec, SeqSpec, Spec, TensorSpec, TupleSpec, UnionSpec, argument_symbol, parse_hint
+from ._table import Table
 
 __all__ = [
     "DimSource",
@@ -73,7 +74,7 @@ ParamKind = Literal["positional", "keyword", "var_positional", "var_keyword"]
 PaddingSide = Literal["right", "left", "both"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     """One annotated parameter: its name, its position (``-1``: keyword-only) and its spec; ``*args`` and
     ``**kwargs`` annotations apply to each of their values."""
@@ -84,7 +85,7 @@ class Param:
     kind: ParamKind = "positional"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionPlan:
     """What a call of the function is checked against: prebuilt specs, the rules and the dimension sources."""
 
@@ -93,20 +94,25 @@ class FunctionPlan:
     signature: inspect.Signature
     params: tuple[Param, ...]
     returns: Spec | None
-    rules: Mapping[str, Rule]
-    dims: Mapping[str, DimSource]
-    masks: Mapping[str, str]
+    rules: Table[str, Rule]
+    dims: Table[str, DimSource]
+    masks: Table[str, str]
     hints: HintProvider | None
     #: arguments whose int value an expression dimension reads (``{n}``)
     read_arguments: tuple[str, ...] = ()
     #: how many parameters come before ``*args`` (``-1``: no ``*args``)
     var_positional_at: int = -1
+    #: the names of the parameters that take positional arguments, and the defaults of every parameter
+    positional: tuple[str, ...] = ()
+    defaults: Table[str, Any] = field(default_factory=Table)
+    #: the names of every named parameter (``**kwargs`` takes the others)
+    named: tuple[str, ...] = ()
 
     # -- checking ---------------------------------------------------------------------------------
     def arguments(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return dict(bound.arguments)
+        """The call's arguments by name, defaults filled in (what ``dims=`` sources read)."""
+        found = {**dict(self.defaults.items()), **dict(zip(self.positional, args)), **kwargs}
+        return found
 
     def new_scope(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any], pins: Mapping[str, int] | None = None
@@ -186,7 +192,7 @@ class FunctionPlan:
                     check_value(scope, p.spec, value, f"argument {p.name}[{i}]")
                 continue
             if kind == "var_keyword":
-                named = self.signature.parameters
+                named = self.named
                 for key, value in kwargs.items():
                     if key not in named:
                         check_value(scope, p.spec, value, f"argument {p.name}[{key!r}]")
@@ -237,8 +243,8 @@ class FunctionContract:
         self.name = name or f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
         self.declared = declared_at(fn)
         self.signature = inspect.signature(fn)
-        self.dims: Mapping[str, DimSource] = dict(dims or {})
-        self.masks: Mapping[str, str] = dict(masks or {})
+        self.dims: Table[str, DimSource] = Table(dims or {}) if isinstance(dims, Mapping) or dims is None else dims
+        self.masks: Table[str, str] = Table(masks or {}) if isinstance(masks, Mapping) or masks is None else masks
         self.batch_coupled = bool(batch_coupled)
         if padding_side is not None and padding_side not in ("right", "left", "both"):
             raise ContractDefinitionError(
@@ -247,7 +253,7 @@ class FunctionContract:
             )
         self.padding_side: PaddingSide | None = padding_side
         self.hints = hints
-        self.rules: Mapping[str, Rule] = self._rules(where or {})
+        self.rules: Table[str, Rule] = Table(self._rules(where or {}))
         self._validate_dims()
         self._validate_masks()
         self._plan: FunctionPlan | None = None
@@ -338,9 +344,15 @@ class FunctionContract:
         returns = parse_hint(hints["return"]) if "return" in hints else None
         specs = [p.spec for p in params] + ([returns] if returns is not None else [])
         read = tuple(dict.fromkeys(name for spec in specs for name in _read_arguments(spec)))
+        parameters = self.signature.parameters.values()
+        positional = tuple(
+            p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+        defaults = Table((p.name, p.default) for p in parameters if p.default is not p.empty)
+        named = tuple(p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
         return FunctionPlan(
             self.name, self.declared, self.signature, tuple(params), returns, self.rules, self.dims, self.masks,
-            self.hints, read, var_positional_at,
+            self.hints, read, var_positional_at, positional, defaults, named,
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-__all__ = ["Problem", "Violation", "describe_value", "render"]
+__all__ = ["Problem", "Violation", "describe_value", "render", "show"]
 
 _MAX_ITEMS = 6
 
@@ -25,7 +25,7 @@ class Problem(str, Enum):
     PROPERTY = "property"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     """The facts of one contract violation; :func:`render` turns them into the message."""
 
@@ -47,6 +47,38 @@ class Violation:
             object.__setattr__(self, "problem", Problem(self.problem))
 
 
+def show(value: Any) -> str:
+    """A size (or a tuple of sizes) as text, also while torch traces: a symbolic size shows its example's value.
+
+    Under dynamo ``str()`` of a symbolic size does not trace and a lone ``f"{v}"`` can come back as the int itself,
+    so the text is always built by concatenation; natively (non-strict ``torch.export``) the size's hint is shown
+    rather than its symbol (``s27``).
+    """
+    if isinstance(value, tuple):
+        inner = ", ".join([show(v) for v in value])
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, _SYMBOLIC) and not _dynamo_tracing():
+        hint = getattr(value, "node").hint  # noqa: B009 - a SymInt's example value
+        if hint is not None:
+            return "" + f"{hint}"
+    return "" + f"{value}"
+
+
+def _symbolic_types() -> tuple[type, ...]:
+    import torch
+
+    return (torch.SymInt, torch.SymFloat, torch.SymBool)
+
+
+def _dynamo_tracing() -> bool:
+    import torch
+
+    return bool(torch.compiler.is_dynamo_compiling())
+
+
+_SYMBOLIC: tuple[type, ...] = _symbolic_types()
+
+
 def describe_value(value: object, _depth: int = 0) -> str:
     """A short description of any value: tensors print as dtype and shape, never their data."""
     shape = getattr(value, "shape", None)
@@ -57,7 +89,7 @@ def describe_value(value: object, _depth: int = 0) -> str:
         device = getattr(value, "device", None)
         device = getattr(device, "type", device)  # numpy 2 arrays have device == "cpu" (a str)
         where = f", device={device}" if device is not None and device != "cpu" else ""
-        return f"{kind}({dt}, shape={tuple(int(s) for s in shape)}{where})"
+        return f"{kind}({dt}, shape={show(tuple(shape))}{where})"
     if value is None:
         return "None"
     if isinstance(value, (tuple, list)):
@@ -113,11 +145,14 @@ def render(v: Violation) -> str:
     others = [(k, b) for k, b in v.bindings.items() if k != v.dimension]
     if others:
         width = max(len(k) for k, _ in others)
-        shown = [str(value) if not isinstance(value, tuple) else str(tuple(value)) for _, (value, _s) in others]
+        shown = [show(tuple(value) if isinstance(value, (tuple, list)) else value) for _, (value, _s) in others]
         vwidth = max(len(s) for s in shown)
         lines.append("    Other bindings:")
         for (name, (_, source)), text in zip(others, shown):
             lines.append(f"      {name.ljust(width)} = {text.ljust(vwidth)}  ({source})")
     if v.hint:
         lines.append(f"  Hint: {v.hint}")
-    return "\n".join(lines)
+    text = lines[0]
+    for line in lines[1:]:  # f-strings, not str.join or +: what dynamo can build while it traces
+        text = f"{text}\n{line}"
+    return text

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from ._errors import ShapeContractError
 from ._expr import Compare, Expr
-from ._messages import Problem, Violation, describe_value, render
+from ._messages import Problem, Violation, describe_value, render, show
 from ._specs import Dim
+from ._trace import callable_key, dynamo_tracing, raise_from_trace, registered, tracing
 
-__all__ = ["Constraint", "Derived", "HintProvider", "Pending", "Rule", "Scope", "check_acyclic"]
+__all__ = ["Constraint", "Derived", "HintProvider", "Mismatch", "Pending", "Rule", "Scope", "check_acyclic"]
 
-#: Finds a hint for a violation from its facts, the bound values and the scope's context (``None``: no hint fits).
-HintProvider = Callable[[Violation, Mapping[str, Any], Mapping[str, Any] | None], str | None]
+class HintProvider(Protocol):
+    """Finds a hint for a violation from its facts, the bound values and the scope's context (``None``: no hint fits).
+
+    An object with a method, not a function: plans carry it into code that torch traces, where a function stored on a
+    constant cannot be called.
+    """
+
+    def hint(self, violation: Violation, values: Mapping[str, Any], context: Mapping[str, Any] | None) -> str | None:
+        ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """A dimension that follows from others: ``target = expr``, with the config fields behind it (``basis``).
 
@@ -29,25 +38,28 @@ class Rule:
     target: str
     expr: Expr
     basis: str = ""
-
-    @property
-    def deps(self) -> tuple[str, ...]:
-        return self.expr.names
+    #: the names the expression reads (a field, not a property: traced code reads it)
+    deps: tuple[str, ...] = dataclass_field(init=False, default=())
 
     @property
     def formula(self) -> str:
         return self.expr.text()
 
-    def compute(self, values: Mapping[str, Any]) -> int:
-        return int(self.expr.evaluate(values))
+    def __post_init__(self) -> None:
+        self.expr.prepare()
+        object.__setattr__(self, "deps", self.expr.names)
+
+    def compute(self, values: Mapping[str, Any]) -> Any:
+        """The value under ``values``: an int, or a symbolic size while torch traces (never forced to an int)."""
+        return self.expr.evaluate(values)
 
     def source(self, values: Mapping[str, Any]) -> str:
-        deps = ", ".join(f"{d}={values[d]}" for d in self.deps)
+        deps = ", ".join(f"{d}={show(values[d])}" for d in self.deps)
         basis = f"; {self.basis}" if self.basis else ""
         return f"{self.target} = {self.formula} with {deps}{basis}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constraint:
     """Conditions on bound dimensions that a shape alone does not express (``N <= 510``), all of which must hold.
 
@@ -62,15 +74,24 @@ class Constraint:
     hint: str | None = None
     exempt: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = None
     deps: tuple[str, ...] = dataclass_field(init=False, default=())
+    exempt_key: str | None = dataclass_field(init=False, default=None)  # how traced code finds ``exempt``
+    #: what the message says is expected (a field, not a property: traced code reads it)
+    expected: str = dataclass_field(init=False, default="")
 
     def __post_init__(self) -> None:
         names = tuple(dict.fromkeys(n for c in self.conditions for n in c.names))
         object.__setattr__(self, "deps", names)
-
-    @property
-    def expected(self) -> str:
+        if self.exempt is not None:
+            object.__setattr__(self, "exempt_key", callable_key(self.exempt))
         text = " and ".join(c.text() for c in self.conditions)
-        return f"{text} {self.note}" if self.note else text
+        object.__setattr__(self, "expected", f"{text} {self.note}" if self.note else text)
+
+    def exempted(self, arguments: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Whether ``exempt`` accepts the call anyway (it reads tensor values: never while torch traces)."""
+        key = self.exempt_key
+        if key is None or tracing():
+            return False
+        return bool(registered(key)(arguments, values))
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         return all(c.holds(values) for c in self.conditions)
@@ -100,7 +121,7 @@ def check_acyclic(rules: Mapping[str, Rule], where: str) -> None:
         visit(target, [])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """An expression dimension met before every name in it was bound: checked when they are."""
 
@@ -111,7 +132,7 @@ class Pending:
     contract: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derived:
     """The source of a dimension bound by its rule: rendered (``T = (S - 400)//320 + 1 with S=16000; ...``) only when
     a message needs it."""
@@ -134,7 +155,8 @@ class Scope:
     """The dimension bindings of one call, with where each came from."""
 
     __slots__ = (
-        "broadcast_groups", "context", "declared", "function", "hints", "pending", "rules", "sources", "values"
+        "broadcast_groups", "context", "declared", "function", "hints", "pending", "rules", "sources", "trial",
+        "values",
     )
 
     def __init__(
@@ -147,11 +169,12 @@ class Scope:
         values: Mapping[str, Any] | None = None,
         sources: Mapping[str, object] | None = None,
     ) -> None:
-        self.values: dict[str, Any] = dict(values) if values else {}
-        self.sources: dict[str, object] = dict(sources) if sources else {}
+        self.values: dict[str, Any] = dict(values.items()) if values else {}
+        self.sources: dict[str, object] = dict(sources.items()) if sources else {}
         self.rules = rules or None
         self.pending: list[Pending] | None = None
         self.broadcast_groups: set[str] = set()  # variadic groups bound by a ``*#name`` (jaxtyping broadcasts them)
+        self.trial = 0  # > 0 while a union tries its options: a failure is a Mismatch, and no message is built
         self.function = function
         self.declared = declared
         self.context = context
@@ -175,12 +198,13 @@ class Scope:
     def restore(self, state: tuple[dict[str, Any], dict[str, object], list[Pending] | None, set[str]]) -> None:
         self.values, self.sources, self.pending, self.broadcast_groups = state
 
-    def derive(self, name: str, _seen: frozenset[str] = frozenset()) -> int | None:
-        """Bind ``name`` from its rule if every input of the rule is bound (or derivable)."""
+    def derive(self, name: str, _seen: frozenset[str] = frozenset()) -> Any:
+        """Bind ``name`` from its rule if every input of the rule is bound (or derivable): its value (an int, or a
+        symbolic size while torch traces), or None."""
         rules = self.rules
         if rules is None:
             return None
-        rule = rules.get(name)
+        rule = rules.get(name, None)  # the default given: traced code cannot use a plan method's defaults
         if rule is None or name in _seen:
             return None
         values = self.values
@@ -208,6 +232,8 @@ class Scope:
         hint: str | None = None,
     ) -> NoReturn:
         __tracebackhide__ = True
+        if self.trial:
+            raise Mismatch(problem, field)
         violation = Violation(
             function=self.function,
             field=field,
@@ -223,9 +249,11 @@ class Scope:
             hint=hint,
         )
         if violation.hint is None and self.hints is not None:
-            found = self.hints(violation, self.values, self.context)
+            found = self.hints.hint(violation, self.values, self.context)
             if found is not None:
-                violation = Violation(**{**violation.__dict__, "hint": found})
+                violation = dataclasses.replace(violation, hint=found)
+        if dynamo_tracing():
+            raise_from_trace(render(violation), violation)
         raise ShapeContractError(render(violation), violation)
 
     def fail_dimension(
@@ -233,7 +261,7 @@ class Scope:
     ) -> NoReturn:
         __tracebackhide__ = True
         self.fail(
-            field, Problem.DIMENSION, expected, str(size), contract=contract, value=value, has_value=True,
+            field, Problem.DIMENSION, expected, show(size), contract=contract, value=value, has_value=True,
             dimension=dimension, bound_by=bound_by,
         )
 
@@ -259,9 +287,9 @@ class Scope:
                 return
         expected = expr.evaluate(values)
         if item.size != expected and not (dim.broadcast and item.size == 1):
-            used = ", ".join(f"{n}={values[n]}" for n in names)
+            used = ", ".join(f"{n}={show(values[n])}" for n in names)
             self.fail_dimension(
-                item.field, dim.name, f"{_int(expected)} (= {dim.name} with {used})", item.size,
+                item.field, dim.name, f"{show(_int(expected))} (= {dim.name} with {used})", item.size,
                 "; ".join(f"{n}: {self.source_text(n)}" for n in names), item.contract, item.value,
             )
 
@@ -288,8 +316,8 @@ class Scope:
                         self.fail(
                             src[0] if isinstance(src, tuple) else self.source_text(rule.target),
                             Problem.DIMENSION,
-                            f"{expected} (from {rule.source(values)})",
-                            str(actual),
+                            f"{show(expected)} (from {rule.source(values)})",
+                            show(actual),
                             dimension=rule.target,
                             bound_by=self.source_text(rule.target),
                         )
@@ -300,9 +328,9 @@ class Scope:
         for c in constraints:
             # a derived dimension (audio Tx from S) is bound from its rule first, else it is never checked
             if all(d in values or self.derive(d) is not None for d in c.deps) and not c.holds(values):
-                if c.exempt is not None and arguments is not None and c.exempt(arguments, values):
+                if arguments is not None and c.exempted(arguments, values):
                     continue
-                actual = ", ".join(f"{d}={values[d]}" for d in c.deps)
+                actual = ", ".join(f"{d}={show(values[d])}" for d in c.deps)
                 bound_by: str | None
                 if len(c.deps) == 1:
                     bound_by = self.source_text(c.deps[0])
@@ -312,6 +340,11 @@ class Scope:
                     c.field, Problem.CONSTRAINT, c.expected, actual, dimension=", ".join(c.deps) or None,
                     bound_by=bound_by, hint=c.hint,
                 )
+
+
+class Mismatch(Exception):
+    """An option of a union did not match; ``args`` are what broke (a :class:`Problem`) and where (the field). No
+    message is built for it. (No ``__init__`` of its own: dynamo cannot trace one.)"""
 
 
 def _int(value: Any) -> Any:

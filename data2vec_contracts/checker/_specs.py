@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from jaxtyping import AbstractArray
 
@@ -55,6 +55,11 @@ class Dim:
     size: int = -1
     broadcast: bool = False
     expr: Expr | None = None
+    #: ``kind`` as a plain int, which the checks compare: traced code cannot guard an enum reached from a plan
+    code: int = field(init=False, default=-1)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", int(self.kind))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -81,8 +86,10 @@ class TensorSpec:
     variadic dim (axes counted from the end after a variadic one are negative).
     """
 
+    form: ClassVar[str] = "tensor"  # what kind of spec, as plain text (see Dim.code)
+
     dims: tuple[Dim, ...]
-    dtypes: frozenset[str] | None
+    dtypes: tuple[str, ...] | None  # sorted names; a tuple, which traced code can search (not a frozenset)
     label: str
     array_type: Any  # a class, a union of classes, or Any (anything with .shape and .dtype)
     variadic: int  # index of the variadic dim, or -1
@@ -90,11 +97,20 @@ class TensorSpec:
     checks: tuple[tuple[int, Dim], ...] = field(default=(), compare=False)
     patterns: tuple[re.Pattern[str], ...] = ()  # dtypes given as regular expressions (jaxtyping matches them)
     arguments: tuple[str, ...] = ()  # arguments read by ``{name}`` in an expression dimension
+    #: ``array_type`` is exactly ``torch.Tensor`` (what traced code checks: it cannot compare a type from a plan)
+    tensor_type: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        import torch
+
+        object.__setattr__(self, "tensor_type", self.array_type is torch.Tensor)
 
 
 @dataclass(frozen=True, slots=True)
 class TupleSpec:
     """A fixed-length tuple such as ``tuple[Float[Tensor, "B N D"], Bool[Tensor, "B N"]]``."""
+
+    form: ClassVar[str] = "tuple"  # what kind of spec, as plain text (see Dim.code)
 
     items: tuple[Spec, ...]
     label: str
@@ -105,6 +121,8 @@ class TupleSpec:
 class SeqSpec:
     """A homogeneous sequence, ``list[X]`` / ``tuple[X, ...]``: every element is checked, none sampled."""
 
+    form: ClassVar[str] = "sequence"  # what kind of spec, as plain text (see Dim.code)
+
     item: Spec
     container: type
     label: str
@@ -114,6 +132,8 @@ class SeqSpec:
 @dataclass(frozen=True, slots=True)
 class MappingSpec:
     """``dict[K, X]`` / ``Mapping[K, X]``: every value is checked in the call's scope, keys by beartype."""
+
+    form: ClassVar[str] = "mapping"  # what kind of spec, as plain text (see Dim.code)
 
     key: Any  # the key hint (``Any``: unchecked)
     value: Spec
@@ -126,6 +146,8 @@ class MappingSpec:
 class UnionSpec:
     """``X | Y``: the first option the value matches wins; the bindings of options that failed are rolled back."""
 
+    form: ClassVar[str] = "union"  # what kind of spec, as plain text (see Dim.code)
+
     options: tuple[Spec, ...]
     label: str
     optional: bool = False
@@ -134,6 +156,8 @@ class UnionSpec:
 @dataclass(frozen=True, slots=True)
 class OtherSpec:
     """Any other hint: beartype checks it."""
+
+    form: ClassVar[str] = "other"  # what kind of spec, as plain text (see Dim.code)
 
     hint: Any
     label: str
@@ -173,7 +197,7 @@ def _dim_from_jaxtyping(d: object) -> Dim:
     if kind == "_SymbolicDim":
         text = str(d.elem)  # type: ignore[attr-defined]
         # jaxtyping formats ``{n}`` with the argument n first (an f-string): it becomes a symbol bound per call
-        expr = parse_expr(_ARGUMENT.sub(lambda m: argument_symbol(m.group(1)), text))
+        expr = parse_expr(_ARGUMENT.sub(lambda m: argument_symbol(m.group(1)), text)).prepare()
         expr.source = text
         return Dim(DimKind.EXPR, name=text, broadcast=broadcast, expr=expr)
     if kind == "_AnonymousDim":
@@ -194,10 +218,10 @@ def tensor_spec(hint: type, optional: bool = False) -> TensorSpec:
     """
     dims = tuple(_dim_from_jaxtyping(d) for d in hint.dims)  # type: ignore[attr-defined]
     raw = hint.dtypes  # type: ignore[attr-defined]
-    dtypes: frozenset[str] | None = None
+    dtypes: tuple[str, ...] | None = None
     patterns: tuple[re.Pattern[str], ...] = ()
     if isinstance(raw, (tuple, list, frozenset, set)):
-        dtypes = frozenset(d for d in raw if isinstance(d, str))
+        dtypes = tuple(sorted({d for d in raw if isinstance(d, str)}))
         patterns = tuple(d for d in raw if isinstance(d, re.Pattern))
     variadic = next((i for i, d in enumerate(dims) if d.kind in (DimKind.VARIADIC, DimKind.ANON_VARIADIC)), -1)
     label = hint.__name__.replace("'", '"')

@@ -5,7 +5,7 @@ what differs between transformers 4.x and 5.x."""
 from __future__ import annotations
 
 from ._expected import ExpectedField, expected_shapes
-from ._hints import HINTS, hint_for
+from ._hints import DATA2VEC_HINTS, HINTS, hint_for
 from ._lengths import (
     adapter_frames,
     max_text_length,
@@ -22,6 +22,7 @@ from ._registry import CLASS_NAMES, CONTRACTS, contract_for
 __all__ = [
     "CLASS_NAMES",
     "CONTRACTS",
+    "DATA2VEC_HINTS",
     "HINTS",
     "CallView",
     "ExpectedField",

@@ -140,13 +140,13 @@ def expected_shapes(
     for name, value in sizes.items():
         scope.bind(name, value, f"expected_shapes({_ARG[name]}={value})")
     for call_dim in contract.call_dims:  # sizes read from non-tensor arguments (the positions logits_to_keep keeps)
-        size = call_dim.read(args)
+        size = call_dim.size(args)
         if size is not None and call_dim.name not in scope.values:
             scope.bind(call_dim.name, size, call_dim.source)
     scope.check_constraints(plan.constraints)
     for call_check in plan.call_checks:  # configs and calls transformers cannot run (values are not known here)
         if not call_check.reads_values:
-            call_check.run(scope, {})
+            call_check.apply(scope, {})
     as_tuple = return_dict is False or (return_dict is None and getattr(config, "return_dict", True) is False)
     fields = plan.tuple_fields if as_tuple else tuple(name for name, _ in plan.outputs)
     outputs = dict(plan.outputs)

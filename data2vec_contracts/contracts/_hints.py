@@ -8,7 +8,7 @@ from typing import Any
 from ..checker import Problem, Violation
 from ._compat import FLAT_POSITIONS_NEED_TOKEN_TYPES, TEXT_MASK_RANKS
 
-__all__ = ["HINTS", "hint_for"]
+__all__ = ["DATA2VEC_HINTS", "HINTS", "Data2VecHints", "hint_for"]
 
 # The hidden sizes of the released checkpoints: base and large.
 _SIZES = {768: "base", 1024: "large"}
@@ -141,3 +141,15 @@ def _argument_hint(v: Violation, field: str, context: Mapping[str, Any] | None) 
 def _is_square(n: int) -> bool:
     r = int(n**0.5)
     return n > 1 and r * r == n
+
+
+class Data2VecHints:
+    """The hint provider of the checker for Data2Vec contracts (an object: see ``checker.HintProvider``)."""
+
+    __slots__ = ()
+
+    def hint(self, violation: Violation, values: Mapping[str, Any], context: Mapping[str, Any] | None) -> str | None:
+        return hint_for(violation, values, context)
+
+
+DATA2VEC_HINTS = Data2VecHints()

@@ -27,15 +27,19 @@ from ..checker import (
     Scope,
     ShapeContractError,
     Spec,
+    Table,
     TensorSpec,
+    callable_key,
     check_tensor,
     check_value,
     describe_value,
     parse_hint,
+    registered,
     tensor_spec,
+    tracing,
 )
 from ._compat import CHECKPOINTING_NEEDS_GRAD, default_attn
-from ._hints import hint_for
+from ._hints import DATA2VEC_HINTS
 
 __all__ = [
     "ABSENT",
@@ -69,7 +73,7 @@ class OutKind(Enum):
     OBJECT = "object"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Out:
     """What one output field must be.
 
@@ -89,6 +93,11 @@ class Out:
     optional: bool = False
     min_length: int = 0
     items: tuple[TensorSpec, ...] | None = None
+    #: ``kind`` as plain text, which the checks compare (traced code cannot compare enum members from a plan)
+    code: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", self.kind.value)
 
 
 def tensor(annotation: Any, why: str = "", optional: bool = False) -> Out:
@@ -119,7 +128,7 @@ def gradient_checkpointing(model: Any, config: Any) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallView:
     """One forward call as a plan sees it: the config and the facts of the call, never the tensors themselves.
 
@@ -147,16 +156,17 @@ class CallView:
         return getattr(self.config, "_attn_implementation", None) or default_attn(self.config)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DtypeRule:
     """An input that must have the model's parameter dtype (Data2Vec audio does not cast; 4.x vision neither)."""
 
     argument: str
     hint: str  # ``{dtype}`` is the parameter dtype
 
-    def check(self, scope: Scope, value: Any, want: torch.dtype) -> None:
+    def check(self, scope: Scope, value: Any, want: torch.dtype | str) -> None:
+        """``want``: the parameter dtype, or its name (``"torch.float32"``: what traced code gets)."""
         __tracebackhide__ = True
-        if isinstance(value, torch.Tensor) and value.dtype != want:
+        if isinstance(value, torch.Tensor) and str(value.dtype) != str(want):
             need = str(want).replace("torch.", "")
             scope.fail(
                 f"argument {self.argument}", Problem.DTYPE, f"{need} (the model's parameter dtype)",
@@ -164,16 +174,24 @@ class DtypeRule:
             )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallDim:
     """A dimension read from an argument that is not a tensor (the length of a cache), bound on every call."""
 
     name: str
     read: Callable[[Mapping[str, Any]], int | None]
     source: str
+    key: str = field(init=False, default="")  # how traced code finds ``read``
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", callable_key(self.read))
+
+    def size(self, args: Mapping[str, Any]) -> Any:
+        """The dimension read from the call's arguments, or None."""
+        return registered(self.key)(args)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallCheck:
     """A check of one call that its shapes do not express, compiled into a plan and run after the constraints.
 
@@ -186,29 +204,38 @@ class CallCheck:
     name: str
     run: Callable[[Scope, Mapping[str, Any]], None]
     reads_values: bool = False
+    key: str = field(init=False, default="")  # how traced code finds ``run``
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", callable_key(self.run))
+
+    def apply(self, scope: Scope, args: Mapping[str, Any]) -> None:
+        """Run the check (through the registry, which traced code can call)."""
+        __tracebackhide__ = True
+        registered(self.key)(scope, args)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelPlan:
     """The compiled contract of one class under one config and one kind of call: checked on every such call."""
 
     contract: ModelContract
     function: str
     declared: str
-    values: Mapping[str, int]
-    sources: Mapping[str, str]
-    rules: Mapping[str, Rule]
+    values: Table[str, int]
+    sources: Table[str, str]
+    rules: Table[str, Rule]
     constraints: tuple[Constraint, ...]
     inputs: tuple[tuple[str, Spec], ...]
     outputs: tuple[tuple[str, Out], ...]
     tuple_fields: tuple[str, ...]
     first_input: tuple[str, Spec] | None  # required unless given (audio and vision)
-    context: Mapping[str, Any]
+    context: Table[str, Any]
     call_checks: tuple[CallCheck, ...] = ()
 
     def new_scope(self, pins: Mapping[str, int] | None = None) -> Scope:
         __tracebackhide__ = True
-        scope = Scope(self.function, self.declared, self.rules, self.context, hint_for, self.values, self.sources)
+        scope = Scope(self.function, self.declared, self.rules, self.context, DATA2VEC_HINTS, self.values, self.sources)
         if pins:
             for dim, value in pins.items():
                 if dim in scope.values and scope.values[dim] != value:
@@ -226,7 +253,7 @@ class ModelPlan:
         return ABSENT
 
     def check_inputs(
-        self, args: Mapping[str, Any], dtype: torch.dtype | None = None, pins: Mapping[str, int] | None = None
+        self, args: Mapping[str, Any], dtype: torch.dtype | str | None = None, pins: Mapping[str, int] | None = None
     ) -> Scope:
         """Bind and check every input, then the call dimensions and the constraints; ``dtype``: the parameters'."""
         __tracebackhide__ = True
@@ -242,15 +269,17 @@ class ModelPlan:
             )
         contract = self.contract
         for call_dim in contract.call_dims:
-            size = call_dim.read(args)
+            size = call_dim.size(args)
             if size is not None:
                 scope.bind(call_dim.name, size, call_dim.source)
         if dtype is not None:
             for rule in contract.dtype_rules:
                 rule.check(scope, args.get(rule.argument), dtype)
         scope.check_constraints(self.constraints, args)
+        traced = tracing()
         for call_check in self.call_checks:
-            call_check.run(scope, args)
+            if not (traced and call_check.reads_values):
+                call_check.apply(scope, args)
         scope.settle(final=False)
         return scope
 
@@ -265,7 +294,7 @@ class ModelPlan:
         scope.values.update(values)
         try:
             for call_check in checks:
-                call_check.run(scope, args)
+                call_check.apply(scope, args)
         except ShapeContractError:
             return False
         return True
@@ -288,7 +317,7 @@ class ModelPlan:
         scope.settle(final=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelContract:
     """The contract of one Data2Vec class; :meth:`compile` makes its plans."""
 
@@ -350,6 +379,18 @@ class ModelContract:
     ) -> CallView:
         """The facts of a call that a plan depends on; ``checkpointing`` is found from the model when not given."""
         given, read = self.facts(args)
+        return self.view_of(config, given, read, training, model, checkpointing)
+
+    def view_of(
+        self,
+        config: Any,
+        given: frozenset[str],
+        read: tuple[tuple[str, Any], ...],
+        training: bool = False,
+        model: Any = None,
+        checkpointing: bool | None = None,
+    ) -> CallView:
+        """:meth:`view` from the facts :meth:`facts` read."""
         pooled = None if model is None else getattr(model, "pooler", None) is not None
         if checkpointing is None:
             checkpointing = training and model is not None and gradient_checkpointing(model, config)
@@ -381,15 +422,15 @@ class ModelContract:
             self,
             f"{self.class_name}.forward",
             self.declared,
-            values,
-            sources,
-            self.rules(view),
+            Table(values),
+            Table(sources),
+            Table(self.rules(view)),
             tuple(self.constraints(view)),
             inputs,
             outputs,
             tuple_fields,
             first,
-            {"class": self.class_name, "modality": self.modality},
+            Table({"class": self.class_name, "modality": self.modality}),
             tuple(self.call_checks(view)) if self.call_checks is not None else (),
         )
 
@@ -397,17 +438,17 @@ class ModelContract:
 def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
     __tracebackhide__ = True
     where = f"output field {name}"
-    kind = expect.kind
-    if kind is OutKind.TENSOR:
+    kind = expect.code
+    if kind == "tensor":
         assert expect.spec is not None
         check_tensor(scope, expect.spec, value, where)
-    elif kind is OutKind.NONE:
+    elif kind == "none":
         if value is not None:
             scope.fail(where, Problem.TYPE, f"None ({expect.why or 'not requested'})", describe_value(value))
-    elif kind is OutKind.EMPTY:
+    elif kind == "empty":
         if not (isinstance(value, tuple) and len(value) == 0):
             scope.fail(where, Problem.TYPE, f"() ({expect.why})", describe_value(value))
-    elif kind is OutKind.OBJECT:
+    elif kind == "object":
         if value is None:
             scope.fail(where, Problem.TYPE, f"an object ({expect.why})", "None")
     else:

@@ -10,11 +10,11 @@ from typing import Any, TypeVar, overload
 
 import torch
 
-from ..checker import ContractDefinitionError, DimSource, FunctionContract, FunctionPlan, PaddingSide
-from ..contracts import hint_for
+from ..checker import ContractDefinitionError, DimSource, FunctionContract, FunctionPlan, PaddingSide, own_code
+from ..contracts import DATA2VEC_HINTS
 from ._jaxtyping import close_frame, open_frame, switched_off
 from ._observe import CheckKind, call_observers, notify, observers
-from ._switch import active, env_enabled, pinned
+from ._switch import active, env_enabled, pinned, traced_active, traced_pins
 
 __all__ = ["contract", "contract_of"]
 
@@ -99,32 +99,25 @@ def _contract(fn: Callable[..., Any], options: _Options) -> Any:
         fn.__init__ = _contract(init, dataclasses.replace(options, name=label))  # type: ignore[misc]
         return fn
     declared = FunctionContract(
-        fn, dims=options.dims, where=options.where, masks=options.masks, name=options.name, hints=hint_for,
+        fn, dims=options.dims, where=options.where, masks=options.masks, name=options.name, hints=DATA2VEC_HINTS,
         batch_coupled=options.batch_coupled, padding_side=options.padding_side,
     )
     listeners = observers()
     callers = call_observers()
-
-    def check_after(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
-        """Arguments and return together, once the call is over (used under ``torch.compile``)."""
-        __tracebackhide__ = True
-        if active():
-            plan = declared.plan
-            scope = plan.check_args(args, kwargs, pinned())
-            plan.check_return(scope, out)
-            if listeners:
-                notify(plan.name, CheckKind.FUNCTION, scope.values, arguments=_given(args, kwargs, plan))
-
-    compiled_check = torch.compiler.disable(check_after, recursive=True)  # type: ignore[no-untyped-call]
     is_compiling = torch.compiler.is_compiling
     names = tuple(declared.signature.parameters)
+    the_plan = constant_plan(declared)
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        if is_compiling():
+        if is_compiling():  # torch traces: checked on the symbolic sizes, once per trace; no per-call cost
+            if not traced_active():
+                return fn(*args, **kwargs)
+            traced = the_plan()
+            scope = traced.check_args(args, kwargs, traced_pins())
             out = fn(*args, **kwargs)
-            compiled_check(args, kwargs, out)
+            traced.check_return(scope, out)
             return out
         if not active() or switched_off():
             return fn(*args, **kwargs)
@@ -145,5 +138,17 @@ def _contract(fn: Callable[..., Any], options: _Options) -> Any:
             notify(plan.name, CheckKind.FUNCTION, scope.values, arguments=_given(args, kwargs, plan))
         return out
 
+    wrapper = own_code(wrapper)
     setattr(wrapper, _MARK, declared)
     return wrapper
+
+
+def constant_plan(declared: FunctionContract) -> Callable[[], FunctionPlan]:
+    """The plan, as a constant for traced code (compiled natively at the first trace if it waited for a forward
+    reference)."""
+
+    @torch.compiler.assume_constant_result  # type: ignore[untyped-decorator]
+    def the_plan() -> FunctionPlan:
+        return declared.plan
+
+    return the_plan  # type: ignore[no-any-return]

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 import torch
 
-from ..checker import Scope
+from ..checker import Scope, own_code
 from ..contracts import CONTRACTS, ModelContract, ModelPlan, contract_for, gradient_checkpointing
 from ._memo import CallMemo, input_signature, output_signature
 from ._observe import CheckKind, notify, observers
-from ._switch import active, env_enabled, pinned
+from ._switch import active, env_enabled, pinned, traced_active, traced_pins
 
 __all__ = ["checked", "data2vec_classes", "enforce", "is_checked", "plan_for", "unchecked"]
 
@@ -76,13 +76,22 @@ class ModelState:
 
     def plan(self, contract: ModelContract, model: Any, args: dict[str, Any]) -> ModelPlan:
         """The plan of this call: compiled once per kind of call (which arguments, which flags, train/eval)."""
+        given, read = contract.facts(args)
+        return self.plan_of(contract, model, given, read)
+
+    def plan_of(
+        self,
+        contract: ModelContract,
+        model: Any,
+        given: frozenset[str],
+        read: tuple[tuple[str, Any], ...],
+    ) -> ModelPlan:
         training = bool(model.training)
         checkpointing = training and gradient_checkpointing(model, model.config)
-        given, read = contract.facts(args)
         key = (given, read, training, checkpointing)
         found = self.plans.get(key)
         if found is None:
-            view = contract.view(model.config, args, training, model, checkpointing)
+            view = contract.view_of(model.config, given, read, training, model, checkpointing)
             found = self.plans.setdefault(key, contract.compile(view))
         return found
 
@@ -172,14 +181,28 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
         if active():
             full_check(model, args, kwargs, lambda: out)
 
-    check_after = torch.compiler.disable(check, recursive=True)  # type: ignore[no-untyped-call]
+    @torch.compiler.assume_constant_result  # type: ignore[untyped-decorator]
+    def traced_plan(model: Any, given: tuple[str, ...], read: tuple[tuple[str, Any], ...]) -> tuple[Any, ...]:
+        """Natively, while torch traces: the plan of this kind of call, and the parameter dtype's name."""
+        state = state_of(model)
+        if not state.current(model):
+            state.reset(model)
+        plan = state.plan_of(contract, model, frozenset(given), read)
+        dtype = state.dtype()
+        return plan, None if dtype is None else str(dtype)
 
     @functools.wraps(original)
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        if is_compiling():
+        if is_compiling():  # torch traces: checked on the symbolic sizes, once per trace; no per-call cost
+            if not traced_active():
+                return original(self, *args, **kwargs)
+            arguments = {**dict(zip(names, args)), **kwargs}
+            given, read = contract.facts(arguments)
+            plan, dtype = traced_plan(self, tuple(sorted(given)), read)
+            scope = plan.check_inputs(arguments, dtype, traced_pins())
             out = original(self, *args, **kwargs)
-            check_after(self, args, kwargs, out)
+            plan.check_outputs(scope, out)
             return out
         if not active():
             return original(self, *args, **kwargs)
@@ -206,6 +229,7 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                 state.memo.store(key, outputs, scope.values, given)
         return out
 
+    forward = own_code(forward)
     setattr(forward, _MARK, (contract, original))
     return forward
 

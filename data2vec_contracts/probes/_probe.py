@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from ..checker import ContractDefinitionError, FunctionContract, ShapeContractError
-from ..contracts import hint_for
+from ..contracts import DATA2VEC_HINTS
 from ..instrument import add_observer, contract_of, enforce, remove_observer, unpinned
 from ._batch import check_batch
 from ._forwarding import check_mask
@@ -65,7 +65,7 @@ def _contract_for(fn: Callable[..., Any]) -> FunctionContract:
         return declared
     if not callable(fn):
         raise TypeError(f"probe() takes a function, got {type(fn).__name__}")
-    declared = FunctionContract(fn, hints=hint_for)
+    declared = FunctionContract(fn, hints=DATA2VEC_HINTS)
     if not declared.plan.params:
         raise ContractDefinitionError(
             f"probe() needs a @contract or jaxtyping-annotated function; {declared.name} has no "

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..checker import Constraint, DimKind, FunctionContract, Scope, Spec, TensorSpec, UnionSpec
-from ..contracts import CONTRACTS, ModelContract, ModelPlan, OutKind, hint_for, shape_of
+from ..contracts import CONTRACTS, DATA2VEC_HINTS, ModelContract, ModelPlan, OutKind, shape_of
 from ..instrument import contract_of
 from ._presets import Target, modality_of, resolve_class, resolve_target
 from ._report import TargetKind
@@ -153,7 +153,7 @@ class Subject:
         """Every dimension for these sizes, with where it comes from (config field, rule, size)."""
         if self.plan is not None:
             plan = self.plan.plan
-            scope = Scope(plan.name, plan.declared, plan.rules, hints=hint_for)
+            scope = Scope(plan.name, plan.declared, plan.rules, hints=DATA2VEC_HINTS)
             holder = model if model is not None else SimpleNamespace(config=self.config)
             plan.bind_static_dims(scope, self.arguments(holder))
         else:

@@ -40,7 +40,7 @@ def test_value_text_and_sympy_agree(expr: Expr, values: dict[str, int]) -> None:
 
 
 def test_a_product_with_a_floor_inside_keeps_its_parentheses() -> None:
-    """Found by the test above: ``-1*((S//2)*S)`` printed as ``(-1)*S//2*S``, which Python reads as ``((-1)*S)//2*S``."""
+    """Found by the test above: ``-1*((S//2)*S)`` printed as ``(-1)*S//2*S``, read by Python as ``((-1)*S)//2*S``."""
     expr = Const(-1) * ((Sym("S") // 2) * Sym("S"))
     assert expr.text() == "(-1)*(S//2*S)"
     assert eval(expr.text(), {"__builtins__": {}}, {"S": 1}) == expr.evaluate({"S": 1}) == 0
