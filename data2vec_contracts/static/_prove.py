@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..checker import Dim, DimKind, ShapeContractError, TensorSpec, TupleSpec
+from ..checker import Dim, DimKind, ShapeContractError, TensorSpec, TupleSpec, Violation
 from ..contracts import max_text_length, receptive_field
 from ..instrument import disabled
 from ._evaluate import BUDGET, ContractSide, Narrowing, narrow
@@ -174,10 +174,7 @@ def prove(
     report(f"exporting {subject.name} with {ranges_text} (example {example})")
     t0 = time.perf_counter()
     try:
-        with disabled(), contextlib.redirect_stderr(io.StringIO()):  # torch prints the graph when tracing fails
-            exported = torch.export.export(
-                program, tuple(tensors[n] for n in names), dynamic_shapes=(tuple(dynamic),), strict=False
-            )
+        exported = _export(program, tuple(tensors[n] for n in names), dynamic)
     except Exception as exc:
         from ._meta import is_data_dependent
 
@@ -213,7 +210,11 @@ def prove(
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
     traced = outputs(exported, program.fields())
     _compare_outputs(subject, contract, model, traced, symbol_names, proven, axes, findings, report)
+    if subject.kind == "pipeline":
+        _bisect_limits(subject, proven, export_ranges, report)
     gaps = _guards(contract, requested, valid, export_ranges, pinned, specialised, narrowed, findings)
+    if subject.kind == "pipeline":
+        gaps = _reached_limits(subject, contract, valid, gaps, proven, findings, report)
     failed = any(f.kind in (FindingKind.DIFFERENCE, FindingKind.ERROR) for f in findings)
     if gaps and close_gaps and not failed and _close(subject, proven, gaps, findings, report):
         for gap in gaps:
@@ -263,6 +264,136 @@ def _concrete(subject: Subject, point: Mapping[str, int], where: str) -> Finding
     except Exception as exc:
         return Finding(FindingKind.ERROR, f"{where} {_point(point)} the code fails: {_first_line(exc)}")
     return Finding(FindingKind.UNCOVERED, f"{where} {_point(point)} a concrete meta-device check passed")
+
+
+def _rejection(subject: Subject, point: Mapping[str, int]) -> Violation | None:
+    """The violation of a Data2Vec model's contract that a concrete meta-device check at ``point`` raises, if any."""
+    from ._meta import check
+
+    try:
+        sizes: dict[str, Any] = dict(point)
+        check(subject.fn if subject.fn is not None else subject.cls, subject.config, args=subject.extra, **sizes)
+    except ShapeContractError as exc:
+        violation = exc.violation
+        if violation is not None and violation.function.startswith("Data2Vec"):
+            return violation
+    except Exception:
+        return None
+    return None
+
+
+def _export(program: Program, inputs: tuple[Any, ...], dynamic: list[Any]) -> Any:
+    """Non-strict torch.export of ``program`` with every check off: the trace follows the code alone (the limits of the
+    contracts a pipeline reaches are found concretely, by :func:`_bisect_limits`)."""
+    with disabled(), contextlib.redirect_stderr(io.StringIO()):  # torch prints the graph when tracing fails
+        return torch.export.export(program, inputs, dynamic_shapes=(tuple(dynamic),), strict=False)
+
+
+def _accepted_example(
+    subject: Subject, valid: Mapping[str, tuple[int, int]], example: dict[str, int]
+) -> dict[str, int]:
+    """Sizes the Data2Vec contracts the pipeline reaches accept, from which the limits are searched (a default length
+    can lie beyond a small position table). Each size a rejection names moves halfway towards the other end of its
+    range, a few times at most."""
+    point = dict(example)
+    for _ in range(12):
+        violation = _rejection(subject, point)
+        if violation is None:
+            return point
+        names = [n for n in (violation.dimension or "").split(", ") if n in point and n in valid]
+        if not names:
+            return point
+        for name in names:
+            lo, hi = valid[name]
+            low_side = "<" in violation.expected or point[name] - lo >= hi - point[name]
+            point[name] = lo + (point[name] - lo) // 2 if low_side else point[name] + (hi - point[name] + 1) // 2
+    return point
+
+
+def _bisect_limits(
+    subject: Subject,
+    proven: dict[str, tuple[int, int]],
+    exported: dict[str, tuple[int, int]],
+    report: Progress,
+) -> None:
+    """Without the contracts in the trace, find their limits concretely, as the checked trace would have: where a
+    model contract rejects an end of a traced range, bisect to the last size it accepts (the bounds of the contracts
+    are one-sided: a position table, a receptive field) and end the traced range there. The sizes cut off become
+    gaps, which :func:`_reached_limits` reports."""
+    ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
+    base = _accepted_example(subject, ranges, _example(ranges, subject.default_sizes()))
+    for name, (lo, hi) in list(proven.items()):
+        if lo >= hi or _rejection(subject, base) is not None:
+            continue
+        for end in (hi, lo):
+            violation = _rejection(subject, {**base, name: end})
+            if violation is None:
+                continue
+            report(f"{violation.function} rejects {name}={end}: bisecting for its limit")
+            good, bad = base[name], end
+            while abs(bad - good) > 1:
+                middle = (bad + good) // 2
+                if _rejection(subject, {**base, name: middle}) is None:
+                    good = middle
+                else:
+                    bad = middle
+            lo, hi = (lo, good) if end == hi else (good, hi)
+        proven[name] = (lo, hi)
+        exported[name] = (max(exported[name][0], lo), min(exported[name][1], hi))
+
+
+def _reached_limits(
+    subject: Subject,
+    contract: ContractSide,
+    valid: dict[str, tuple[int, int]],
+    gaps: list[_Gap],
+    proven: dict[str, tuple[int, int]],
+    findings: list[Finding],
+    report: Progress,
+) -> list[_Gap]:
+    """A pipeline's trace runs the contracts of the Data2Vec models it calls, whose bounds become guards that narrow
+    the traced range. Where a concrete check rejects the outer end of a gap with a model contract's violation, the
+    sizes up to the last one that contract accepts (found by bisection) are a limit of that contract: reported as a
+    guard and excluded from the proof, which never claims a size a contract rejects. What remains of the gap (sizes
+    export left out for another reason, such as a size-1 dimension) stays a gap."""
+    kept = []
+    ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
+    base = _accepted_example(subject, ranges, _example(ranges, subject.default_sizes()))
+    for gap in gaps:
+        low_side = gap.lo <= valid[gap.name][0]
+        outer, inner = (gap.lo, gap.hi) if low_side else (gap.hi, gap.lo)
+        report(f"checking whether a reached contract rejects {gap.span} (concrete meta-device checks)")
+        violation = _rejection(subject, {**base, gap.name: outer})
+        if violation is None:
+            kept.append(gap)
+            continue
+        bad, good = outer, None
+        if _rejection(subject, {**base, gap.name: inner}) is not None:
+            bad = inner  # the whole gap is rejected
+        else:
+            good = inner
+            while abs(good - bad) > 1:
+                middle = (good + bad) // 2
+                if _rejection(subject, {**base, gap.name: middle}) is None:
+                    good = middle
+                else:
+                    bad = middle
+        lo, hi = valid[gap.name]
+        edge = (bad + 1) if low_side else (bad - 1)
+        valid[gap.name] = (edge, hi) if low_side else (lo, edge)
+        rejected = (gap.lo, bad) if low_side else (bad, gap.hi)
+        span = f"{gap.name} in {rejected[0]}..{rejected[1]}" if rejected[0] != rejected[1] else f"{gap.name} = {bad}"
+        findings.append(
+            Finding(
+                FindingKind.GUARD,
+                f"{gap.name} {'>=' if low_side else '<='} {edge}: {violation.function} (reached by the pipeline) "
+                f"rejects {span}: expected {violation.expected}",
+            )
+        )
+        if good is not None:
+            rest = (edge, gap.hi) if low_side else (gap.lo, edge)
+            kept.append(_Gap(gap.name, *rest, gap.traced, _why_excluded(contract, gap.name, *rest)))
+    return kept
 
 
 def _point(point: Mapping[str, int]) -> str:

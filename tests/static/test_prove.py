@@ -302,3 +302,51 @@ def test_a_pipeline_that_reads_mask_values_cannot_be_proved_and_says_why() -> No
         "pipelines with static.check at the sizes you use"
     ]
     assert result.of("uncovered") == ["at the example sizes B=2, S=5000 a concrete meta-device check passed"]
+
+
+# -- proofs against concrete checks ----------------------------------------------------------------------
+def _check_outcome(pipeline: Any, modality: str, sizes: dict[str, int]) -> str:
+    from data2vec_contracts import ShapeContractError
+    from data2vec_contracts.static import check
+
+    try:
+        check(pipeline, _tiny(modality), **sizes)
+    except ShapeContractError as exc:
+        return f"violation: {exc.violation.function if exc.violation else '?'}"
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "modality", "asked", "limit"),
+    [
+        # the tiny text model's position table holds 62 tokens: the proof must stop there (4.x exports N <= 64 only)
+        (pipelines.text_embed, "text", {"B": (1, 4), "N": (2, 64)}, ("N", 62)),
+        (pipelines.text_states, "text", {"B": (1, 4), "N": (2, 64)}, ("N", 62)),
+        # the conv stack needs 29 samples for a frame (the tiny config's receptive field); the proof starts there
+        (pipelines.audio_frames, "audio", {"B": (1, 4), "S": (2, 3000)}, ("S", 29)),
+        (pipelines.vision_grid, "vision", {"B": (2, 4), "H": (8, 64), "W": (8, 64)}, None),
+    ],
+    ids=["text-embed", "text-states", "audio-frames", "vision-grid"],
+)
+def test_a_proof_agrees_with_check_at_its_ends_and_at_sampled_sizes(
+    pipeline: Any, modality: str, asked: dict[str, tuple[int, int]], limit: tuple[str, int] | None
+) -> None:
+    """Issue 11: a pipeline's proof includes the constraints of the Data2Vec contracts it reaches. Every size of the
+    proved range passes ``check`` (its ends and sampled sizes); every asked size outside it is rejected by one."""
+    result = prove(pipeline, _tiny(modality), asked)
+    assert result.ok, result.findings
+    if limit is not None:
+        name, bound = limit
+        lo, hi = result.proven[name]
+        assert bound in (lo, hi)
+        assert any(f"{name} {'<=' if bound == hi else '>='} {bound}" in g for g in result.of("guard"))
+    rng = __import__("random").Random(0)
+    for name, (lo, hi) in result.proven.items():
+        others = {k: min(max(2, v[0]), v[1]) for k, v in result.proven.items() if k != name}
+        inside = sorted({lo, hi, *(rng.randint(lo, hi) for _ in range(3))})
+        for value in inside:
+            assert _check_outcome(pipeline, modality, {**others, name: value}) == "ok", (name, value)
+        alo, ahi = asked[name]
+        outside = sorted({v for v in (alo, lo - 1, hi + 1, ahi) if alo <= v <= ahi and not lo <= v <= hi})
+        for value in outside:
+            assert _check_outcome(pipeline, modality, {**others, name: value}).startswith("violation"), (name, value)

@@ -151,8 +151,9 @@ def test_masked_loss_and_encoder_pass_the_contract_probes(audio_model: Data2VecA
     loss_result = probe(masked_frame_loss, logits, labels, mask)
     assert loss_result.checked == ("padding", "sizes")
     assert loss_result.max_deviation["padding"] == 0.0
-    # The encoder is batch-independent; padding invariance is skipped with a reason, because Data2Vec audio
-    # with num_conv_pos_embeddings > 1 leaks padded frames into kept ones (not this pipeline's fault).
+    # The encoder is batch-independent and forwards its mask to the model ("mask"); padding invariance is skipped
+    # with a reason, because Data2Vec audio with num_conv_pos_embeddings > 1 leaks padded frames into kept ones (not
+    # this pipeline's fault).
     encoder_result = probe(encode_frames, audio_model, *pad_waveforms(waveforms(LENGTHS)))
-    assert encoder_result.checked == ("batch", "sizes")
+    assert encoder_result.checked == ("batch", "sizes", "mask")
     assert "num_conv_pos_embeddings=3 > 1 leaks padded frames" in encoder_result.skipped["padding"]

@@ -125,10 +125,11 @@ def test_one_classifier_call_checks_the_model_and_every_pipeline_step(
 def test_embeddings_pass_the_contract_probes(text_model: Data2VecTextModel) -> None:
     # probe() re-runs embed_sentences on variants its contract says must not matter: each sentence alone and
     # in another order (batch independence), extra padding on the right and on the left and other ids at
-    # padded positions (padding invariance, from masks={"attention_mask": "N"}), and distinct sizes.
+    # padded positions (padding invariance, from masks={"attention_mask": "N"}), distinct sizes, each sentence with
+    # its own padding trimmed (trim), and that the mask reaches the model (mask).
     result = probe(embed_sentences, text_model, *pad_batch(SENTENCES, text_model.config.pad_token_id))
-    assert result.checked == ("batch", "padding", "sizes")
-    assert set(result.skipped) == {"grid"}
+    assert result.checked == ("batch", "padding", "sizes", "trim", "mask")
+    assert set(result.skipped) == {"grid", "locality"}
     assert result.max_deviation["batch"] < 1e-5
     assert result.max_deviation["padding"] < 1e-5
 
