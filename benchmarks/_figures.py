@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -15,7 +17,7 @@ from typing import Any
 import torch
 import transformers
 from beartype import beartype
-from jaxtyping import Float, jaxtyped
+from jaxtyping import Float, Shaped, jaxtyped
 from torch import Tensor
 
 from data2vec_contracts import checked, contract, disabled, expected_shapes, unchecked
@@ -32,7 +34,12 @@ PLUGIN = "data2vec_contracts"
 
 @dataclass
 class Figure:
-    """One row: ``a / b`` against ``target`` (a ratio that must not be exceeded)."""
+    """One row: ``a / b`` against ``target`` (a ratio that must not be exceeded).
+
+    A row that is not a ratio sets ``value`` (in ``unit``: microseconds of checking, references left alive,
+    graphs more than the unchecked run, ...), which is held against ``target`` instead (``value <= target``);
+    ``shown`` is then what the A and B columns print (times from ``paired``, when there is no ``shown``).
+    """
 
     name: str
     a: str
@@ -41,9 +48,14 @@ class Figure:
     paired: Paired | None = None
     skipped: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    value: float | None = None
+    unit: str = ""
+    shown: tuple[str, str] | None = None
 
     @property
     def status(self) -> str:
+        if self.value is not None:
+            return "pass" if self.value <= self.target else "miss"
         if self.paired is None:
             return "skip"
         return "pass" if self.paired.ratio_median <= self.target else "miss"
@@ -52,6 +64,7 @@ class Figure:
         return {
             "name": self.name, "a": self.a, "b": self.b, "target": self.target, "status": self.status,
             "skipped": self.skipped, "paired": None if self.paired is None else self.paired.as_dict(),
+            "value": self.value, "unit": self.unit or None, "shown": None if self.shown is None else list(self.shown),
             "extra": self.extra,
         }
 
@@ -155,21 +168,33 @@ def disabled_vs_plain(quick: bool) -> list[Figure]:
 
 
 # -- 5, 6: pytest runs ----------------------------------------------------------------------------------
-def _pytest(args: list[str], cwd: Path, outcomes: dict[str, set[str]] | None = None) -> Callable[[], None]:
-    """A pytest run in a subprocess; its last summary line goes into ``outcomes`` (a failing suite is
-    still timed, and the table says so)."""
+#: the environment of every timed pytest run: the parent's, with one intra-op thread (as the in-process figures
+#: use), so that the two runs do not compete with the CI job and each other's spinning threads
+_PYTEST_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def _pytest(args: list[str], cwd: Path, outcomes: dict[str, list[str]] | None = None) -> Callable[[], None]:
+    """A pytest run in a subprocess; its last summary line, without the time, goes into ``outcomes`` (a failing
+    suite is still timed, and the table says so)."""
     command = [sys.executable, "-m", "pytest", *args]
 
     def run() -> None:
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=_PYTEST_ENV)
         if done.returncode not in (0, 1, 5):  # 1: tests failed, 5: nothing collected
             tail = (done.stdout + done.stderr)[-3000:]
             raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{tail}")
         if outcomes is not None:
             lines = [line for line in done.stdout.splitlines() if " in " in line and line.strip()]
-            outcomes.setdefault(" ".join(args), set()).add(lines[-1].strip("= ") if lines else f"rc={done.returncode}")
+            summary = lines[-1].strip("= ").rsplit(" in ", 1)[0] if lines else f"rc={done.returncode}"
+            outcomes.setdefault(" ".join(args), []).append(summary)
 
     return run
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the finished child processes of this one."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _has_option(option: str) -> bool:
@@ -179,20 +204,36 @@ def _has_option(option: str) -> bool:
 
 
 def examples_run(quick: bool) -> list[Figure]:
-    figure = Figure("pytest run of examples/", "--shape-contracts", "without", 1.15)
+    """The examples' tests with and without ``--shape-contracts``: the same 34 tests, the same outcomes required.
+
+    One untimed run of each first (bytecode, page cache, first imports), then A B B A B A A B: 4 pairs. The
+    ratio is of the runs' CPU time (user + system of the pytest process and its children; one intra-op thread),
+    which another job on the machine barely moves; the wall-time ratio of the same runs is in the notes.
+    """
+    figure = Figure("pytest run of examples/ (CPU time of the run, 1 thread)", "--shape-contracts", "without", 1.15)
     if not (ROOT / "examples").is_dir():
         figure.skipped = "examples/ does not exist yet"
     elif not _has_option("--shape-contracts"):
         figure.skipped = "the plugin has no --shape-contracts option yet"
     elif quick:
-        figure.skipped = "not in --quick (one run of examples/ takes about a minute)"
+        figure.skipped = "not in --quick (one run of examples/ takes about half a minute)"
     if figure.skipped:
         return [figure]
     base = ["examples", "-q", "-p", "no:cacheprovider"]
-    outcomes: dict[str, set[str]] = {}
+    outcomes: dict[str, list[str]] = {}
+    wall: dict[str, list[float]] = {}
     figure.paired = measure_pair(_pytest([*base, "--shape-contracts"], ROOT, outcomes), _pytest(base, ROOT, outcomes),
-                                 reps=3, warmup=0)
-    figure.extra["outcomes"] = {k: sorted(v) for k, v in outcomes.items()}
+                                 reps=4, warmup=1, clock=_children_cpu_s, also=time.perf_counter, also_samples=wall)
+    import statistics
+
+    ratios = [a / b for a, b in zip(wall["a"], wall["b"])]
+    seen = {k: sorted(set(v)) for k, v in outcomes.items()}
+    figure.extra.update({
+        "outcomes": seen,
+        "same_outcomes": len({tuple(v) for v in seen.values()}) == 1 and all(len(v) == 1 for v in seen.values()),
+        "wall_ratio_median": statistics.median(ratios), "wall_a_median_s": statistics.median(wall["a"]),
+        "wall_b_median_s": statistics.median(wall["b"]),
+    })
     return [figure]
 
 
@@ -274,6 +315,290 @@ def _meta_forward_only(reps: int) -> dict[str, float]:
             "expected_shapes_large_s": shallow_paired.b_median_s}
 
 
+# -- 8, 9: the cost of checking one call, new and repeated signatures --------------------------------------
+_FLAGS_ALL = {"output_hidden_states": True, "output_attentions": True}
+
+
+def _replay_class() -> type[torch.nn.Module]:
+    """Data2VecAudioForCTC whose forward hands back an output made beforehand by the real model (looked up by
+    the input tensor): a checked instance runs the real checking wrapper around a forward that costs a dict
+    lookup, so checked minus unchecked is the checking alone."""
+
+    class ReplayAudioForCTC(transformers.Data2VecAudioForCTC):
+        replay: dict[int, Any] = {}  # noqa: RUF012
+
+        def forward(self, input_values: Tensor | None = None, attention_mask: Tensor | None = None,
+                    output_attentions: bool | None = None, output_hidden_states: bool | None = None,
+                    return_dict: bool | None = None, labels: Tensor | None = None, **kwargs: Any) -> Any:
+            return type(self).replay[id(input_values)]
+
+    return ReplayAudioForCTC
+
+
+def _cursor(items: list[Any]) -> Callable[[], Any]:
+    position = iter(range(len(items)))
+    return lambda: items[next(position)]
+
+
+def _audio_ctc_case(count: int, start: int = 400) -> tuple[Any, Any, Any, list[Tensor]]:
+    """A real tiny audio CTC model (eager attention, so attentions are returned), two replay instances of it (one
+    checked), and ``count`` inputs of distinct sizes S = start, start + 1, ... whose real outputs are recorded."""
+    from tests._models import tiny_model
+
+    real = tiny_model("audio", "ForCTC", attn_implementation="eager")
+    cls = _replay_class()
+    replay_a = checked(tiny_model("audio", "ForCTC", attn_implementation="eager", cls=cls))
+    replay_b = tiny_model("audio", "ForCTC", attn_implementation="eager", cls=cls)
+    gen = torch.Generator().manual_seed(0)
+    xs = [torch.randn(2, start + i, generator=gen) for i in range(count)]
+    with torch.no_grad():
+        for x in xs:
+            cls.replay[id(x)] = real(input_values=x, **_FLAGS_ALL)  # type: ignore[attr-defined]
+    return real, replay_a, replay_b, xs
+
+
+def check_costs(quick: bool) -> list[Figure]:
+    reps = 40 if quick else 400
+    warmup = 2
+    real, replay_a, replay_b, xs = _audio_ctc_case(reps + warmup)
+    cls = type(replay_a)
+    try:
+        # new signature every call: each side walks the same list of sizes, one size per sample
+        next_a, next_b = _cursor(xs), _cursor(xs)
+        first = measure_pair(lambda: replay_a(input_values=next_a(), **_FLAGS_ALL),
+                             lambda: replay_b(input_values=next_b(), **_FLAGS_ALL), reps=reps, inner=1, warmup=warmup)
+        memo_size = len(_memo_of(replay_a))
+        # the plan's checks alone (inputs, then every output field) on sizes never seen, for comparison
+        plan_alone = _plan_check_new_sizes(replay_a, xs[: min(len(xs), 200)])
+        # the same with the real forward: checked minus unchecked real forwards on new sizes (noisier)
+        fresh = [torch.randn(2, 2000 + i) for i in range(reps // 2 + warmup)]
+        next_ra, next_rb = _cursor(fresh), _cursor(fresh)
+        with torch.no_grad():
+            real_pair = measure_pair(lambda: real(input_values=next_ra(), **_FLAGS_ALL),
+                                     lambda: real(input_values=next_rb(), **_FLAGS_ALL), reps=reps // 2 - warmup,
+                                     warmup=warmup, before_a=lambda: checked(real), before_b=lambda: unchecked(real))
+        unchecked(real)
+        # a repeat signature (memo hit): the same input again and again
+        x = xs[0]
+        repeat = measure_pair(lambda: replay_a(input_values=x, **_FLAGS_ALL),
+                              lambda: replay_b(input_values=x, **_FLAGS_ALL),
+                              reps=40 if quick else 300, inner=50 if quick else 200, warmup=3)
+    finally:
+        cls.replay.clear()  # type: ignore[attr-defined]
+    us = 1e6
+    return [
+        Figure("first check of a new call signature (tiny audio ForCTC, all outputs, new S each call)",
+               "checked", "unchecked", 25.0, first, value=round(first.diff_median_s * us, 2), unit="µs",
+               extra={"plan_check_inputs_outputs_alone_s": plan_alone,
+                      "real_forward_checked_minus_unchecked_s": real_pair.diff_median_s,
+                      "real_forward_ratio_median": real_pair.ratio_median,
+                      "real_forward_unchecked_s": real_pair.b_median_s, "memo_entries_after": memo_size}),
+        Figure("repeat check, memo hit (tiny audio ForCTC, all outputs, same S)", "checked", "unchecked", 2.0, repeat,
+               value=round(repeat.diff_median_s * us, 3), unit="µs"),
+    ]
+
+
+def _memo_of(model: Any) -> Any:
+    from data2vec_contracts.instrument._models import state_of
+
+    return state_of(model).memo
+
+
+def _plan_check_new_sizes(model: Any, xs: list[Tensor]) -> float:
+    """Median seconds of ``plan.check_inputs`` + ``plan.check_outputs`` on each of ``xs`` once (new sizes)."""
+    import statistics
+
+    cls = type(model)
+    arguments = {"input_values": xs[0], **_FLAGS_ALL}
+    plan = plan_for(model, arguments)
+    dtype = next(model.parameters()).dtype
+    times = []
+    for x in xs:
+        arguments["input_values"] = x
+        out = cls.replay[id(x)]  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        plan.check_outputs(plan.check_inputs(arguments, dtype), out)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# -- 10: more distinct shapes than the memo holds -----------------------------------------------------------
+def cycle_shapes(quick: bool) -> list[Figure]:
+    from data2vec_contracts.instrument._memo import CAPACITY
+    from tests._models import tiny_model
+
+    model = tiny_model("text")
+    shapes = [(b, n) for b in range(1, 21) for n in range(3, 63)]  # 20 x 60 = 1200 > CAPACITY
+    gen = torch.Generator().manual_seed(0)
+    order = torch.randperm(len(shapes), generator=gen).tolist()
+    cycle = [{"input_ids": torch.randint(2, 99, shapes[i], generator=gen)} for i in order]
+    inner = 20
+    cycles = 1 if quick else 3
+    reps = cycles * len(cycle) // inner
+    warmup = 2
+    calls = [cycle[i % len(cycle)] for i in range((reps + warmup) * inner)]
+    next_a, next_b = _cursor(calls), _cursor(calls)
+    flags = {"output_hidden_states": True}
+    with torch.no_grad():
+        paired = measure_pair(lambda: model(**next_a(), **flags), lambda: model(**next_b(), **flags), reps=reps,
+                              inner=inner, warmup=warmup, before_a=lambda: checked(model),
+                              before_b=lambda: unchecked(model))
+    unchecked(model)
+    return [Figure(f"tiny text forward cycling through {len(cycle)} distinct (B, N) shapes (memo capacity "
+                   f"{CAPACITY}), output_hidden_states=True", "checked", "unchecked", 1.03, paired,
+                   extra={"distinct_shapes": len(cycle), "memo_capacity": CAPACITY, "cycles": cycles,
+                          "memo_entries_after": len(_memo_of(model))})]
+
+
+# -- 11: no strong reference kept ----------------------------------------------------------------------------
+def _alive_after_delete(modality: str, head: str) -> tuple[int, int]:
+    import weakref
+
+    from tests._models import tiny_inputs, tiny_model
+
+    model = checked(tiny_model(modality, head))
+    with torch.no_grad():
+        for batch in (1, 2, 3):
+            model(**tiny_inputs(model, batch=batch), output_hidden_states=True)
+    model_ref = weakref.ref(model)
+    param_ref = weakref.ref(next(model.parameters()))
+    del model
+    gc.collect()
+    return int(model_ref() is not None), int(param_ref() is not None)
+
+
+def references(quick: bool) -> list[Figure]:
+    cases = [("text", "Model"), ("audio", "ForCTC"), ("vision", "Model")]
+    found = {f"{m} {h}": _alive_after_delete(m, h) for m, h in cases}
+    alive = sum(sum(v) for v in found.values())
+    return [Figure("no strong reference after delete (text/audio CTC/vision, 3 calls, del, gc): weakrefs to model "
+                   "and 1st parameter alive",
+                   "checked, deleted", "–", 0, value=alive, unit="alive refs", shown=(f"{alive} of {2 * len(cases)}",
+                                                                                      "–"),
+                   extra={"alive_model_param": {k: list(v) for k, v in found.items()}})]
+
+
+# -- 12: compiled graphs --------------------------------------------------------------------------------------
+_W_CONV = torch.randn(8, 1, 400, generator=torch.Generator().manual_seed(0)) * 0.05
+_W_LIN = torch.randn(16, 8, generator=torch.Generator().manual_seed(1)) * 0.1
+
+
+@contract(where={"T": "(S - 400)//320 + 1"}, dims={"C": 8})
+def _frames(wave: Float[Tensor, "B S"]) -> Float[Tensor, "B T C"]:
+    return torch.nn.functional.conv1d(wave[:, None, :], _W_CONV, stride=320).transpose(1, 2)
+
+
+@contract(dims={"C": 8, "D": 16})
+def _encode(feats: Float[Tensor, "B T C"], mask: Shaped[Tensor, "B T"]) -> Float[Tensor, "B T D"]:
+    return torch.nn.functional.gelu(feats @ _W_LIN.T) * mask[..., None]
+
+
+@contract(dims={"D": 16})
+def _pool(hidden: Float[Tensor, "B T D"], mask: Shaped[Tensor, "B T"]) -> Float[Tensor, "B D"]:
+    m = mask[..., None].to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
+
+
+def _pipeline(wave: Tensor, mask: Tensor) -> Tensor:
+    return _pool(_encode(_frames(wave), mask), mask)
+
+
+def _compile_stats(fn: Callable[..., Any], calls: list[dict[str, Any]], **mode: bool) -> tuple[Any, ...]:
+    """(graphs, graph breaks, recompiles) of compiling ``fn`` with aot_eager and calling it on each of ``calls``;
+    a call that raises gives ``("error", index of the call, exception type)``."""
+    from torch._dynamo.utils import clear_compilation_metrics, counters, get_compilation_metrics
+
+    torch._dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    compiled = torch.compile(fn, backend="aot_eager", **mode)
+    try:
+        with torch.no_grad():
+            for index, kwargs in enumerate(calls):
+                try:
+                    compiled(**kwargs)
+                except Exception as error:  # recorded in the table, not hidden
+                    return ("error", index, type(error).__name__)
+        metrics = get_compilation_metrics()
+        return (counters["stats"]["unique_graphs"], sum(counters["graph_break"].values()),
+                sum(1 for m in metrics if m.recompile_reason))
+    finally:
+        torch._dynamo.reset()
+
+
+def compiled_graphs(quick: bool) -> list[Figure]:
+    from tests._models import tiny_model
+
+    rows = []
+    gen = torch.Generator().manual_seed(0)
+    waves = [{"wave": torch.randn(2, s, generator=gen), "mask": torch.ones(2, (s - 400) // 320 + 1)}
+             for s in (16000, 16320, 17000, 18000, 20000, 24000)]
+    lengths = (5, 7, 11, 16, 23)
+    ids = [torch.randint(2, 99, (2, n), generator=gen) for n in lengths]
+    model_calls = {
+        "input_ids + attention_mask": [{"input_ids": x, "attention_mask": torch.ones_like(x)} for x in ids],
+        "output_hidden_states=True": [{"input_ids": x, "output_hidden_states": True} for x in ids],
+    }
+    for mode_name, mode in (("default", {}), ("dynamic=True", {"dynamic": True})):
+        ours = _compile_stats(_pipeline, waves, **mode)
+        with disabled():
+            plain = _compile_stats(_pipeline, waves, **mode)
+        rows.append(("pipeline of 3 @contract functions (frames/encode/pool), 6 lengths", "@contract",
+                     "under disabled()", mode_name, ours, plain))
+        for call_name, calls in model_calls.items():
+            # a fresh model for each side (no state from an earlier trace, such as transformers' capture hooks),
+            # the unchecked one first
+            plain = _compile_stats(tiny_model("text"), calls, **mode)
+            ours = _compile_stats(checked(tiny_model("text")), calls, **mode)
+            rows.append((f"tiny text Model, {call_name}, 5 lengths", "checked", "unchecked", mode_name, ours, plain))
+    figures = []
+    for label, a, b, mode_name, ours, plain in rows:
+        failed = "error" in (ours[0], plain[0])
+        differing = float("inf") if failed else float(sum(abs(x - y) for x, y in zip(ours, plain)))
+        figures.append(Figure(
+            f"compiled graphs/breaks/recompiles, aot_eager {mode_name}: {label}", a, b, 0, value=differing,
+            unit="differing", shown=("/".join(map(str, ours)), "/".join(map(str, plain))),
+            extra={"graphs_breaks_recompiles": {a: list(ours), b: list(plain)}}))
+    return figures
+
+
+# -- 13: compiled steady state ----------------------------------------------------------------------------------
+def compiled_steady(quick: bool) -> list[Figure]:
+    from torch._dynamo.utils import clear_compilation_metrics, counters, get_compilation_metrics
+
+    from tests._models import tiny_inputs, tiny_model
+
+    ours_model = checked(tiny_model("text"))
+    plain_model = tiny_model("text")  # same config, same seed: the same weights
+    control_model = tiny_model("text")  # a second unchecked instance: the A/A noise floor
+    same = all(torch.equal(p, q) for p, q in zip(ours_model.parameters(), plain_model.parameters()))
+    ids = tiny_inputs(plain_model, batch=2, seq_len=7)["input_ids"]
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    torch._dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    ours = torch.compile(ours_model, backend="aot_eager")
+    plain = torch.compile(plain_model, backend="aot_eager")
+    control = torch.compile(control_model, backend="aot_eager")
+    reps, inner = (40, 5) if quick else (300, 10)
+    with torch.no_grad():
+        for _ in range(3):
+            for compiled in (ours, plain, control):
+                compiled(**inputs)
+        compiles_after_warmup = len(get_compilation_metrics())
+        paired = measure_pair(lambda: ours(**inputs), lambda: plain(**inputs), reps=reps, inner=inner, warmup=3)
+        control_pair = measure_pair(lambda: control(**inputs), lambda: plain(**inputs), reps=reps // 2, inner=inner,
+                                    warmup=3)
+        compiles_after = len(get_compilation_metrics())
+        torch.testing.assert_close(ours(**inputs).last_hidden_state, plain(**inputs).last_hidden_state)
+    torch._dynamo.reset()
+    return [Figure("compiled steady state (aot_eager, warmed up, two instances): tiny text Model, B=2, N=7",
+                   "compiled checked", "compiled unchecked", 1.01, paired,
+                   extra={"same_weights": same, "compilations_during_timing": compiles_after - compiles_after_warmup,
+                          "diff_s_per_call": paired.diff_median_s,
+                          "control_unchecked_vs_unchecked_ratio_median": control_pair.ratio_median,
+                          "control_fastest_decile_ratio": control_pair.ratio_of_p10_times})]
+
 FIGURES: dict[str, Callable[[bool], list[Figure]]] = {
     "tiny": tiny_forwards,
     "base": base_forwards,
@@ -282,4 +607,9 @@ FIGURES: dict[str, Callable[[bool], list[Figure]]] = {
     "examples": examples_run,
     "startup": startup,
     "meta": meta_check,
+    "checkcost": check_costs,
+    "cycle": cycle_shapes,
+    "refs": references,
+    "graphs": compiled_graphs,
+    "steady": compiled_steady,
 }

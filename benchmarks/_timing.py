@@ -36,16 +36,18 @@ class Paired:
     inner: int
     #: A's fastest-decile time over B's: less sensitive to other processes than the median of ratios
     ratio_of_p10_times: float = float("nan")
+    #: the median of the pairwise differences A - B (seconds per call): the cost A adds, for rows that report one
+    diff_median_s: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _time(fn: Callable[[], Any], inner: int) -> float:
-    start = time.perf_counter()
+def _time(fn: Callable[[], Any], inner: int, clock: Callable[[], float] = time.perf_counter) -> float:
+    start = clock()
     for _ in range(inner):
         fn()
-    return (time.perf_counter() - start) / inner
+    return (clock() - start) / inner
 
 
 def measure_pair(
@@ -58,12 +60,17 @@ def measure_pair(
     collect_every: int = 25,
     before_a: Callable[[], Any] | None = None,
     before_b: Callable[[], Any] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    also: Callable[[], float] | None = None,
+    also_samples: dict[str, list[float]] | None = None,
 ) -> Paired:
     """Time ``a`` and ``b`` ``reps`` times each, alternating A B B A ..., ``inner`` calls per sample.
 
     ``before_a``/``before_b`` run untimed before each sample (to switch a model between checked
-    and unchecked, say). The garbage collector is off while a sample runs, as in ``timeit``, and
-    collects every ``collect_every`` pairs, outside the timed region.
+    and unchecked, say). ``clock`` is what is read around a sample (wall time by default; the CPU time of
+    child processes for subprocess runs); ``also`` is a second clock read around the same samples, whose
+    per-side times go into ``also_samples`` (``{"a": [...], "b": [...]}``). The garbage collector is off
+    while a sample runs, as in ``timeit``, and collects every ``collect_every`` pairs, outside the timed region.
     """
     for _ in range(warmup):
         for before, fn in ((before_a, a), (before_b, b)):
@@ -87,7 +94,10 @@ def measure_pair(
                     before()
                 gc.disable()
                 try:
-                    sample[side] = _time(fn, inner)
+                    start_also = also() if also is not None else 0.0
+                    sample[side] = _time(fn, inner, clock)
+                    if also is not None and also_samples is not None:
+                        also_samples.setdefault(side, []).append((also() - start_also) / inner)
                 finally:
                     if enabled:
                         gc.enable()
@@ -106,4 +116,5 @@ def measure_pair(
         reps=reps,
         inner=inner,
         ratio_of_p10_times=quantile(times_a, 0.1) / quantile(times_b, 0.1),
+        diff_median_s=statistics.median(a - b for a, b in zip(times_a, times_b)),
     )

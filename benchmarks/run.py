@@ -56,6 +56,17 @@ def table(rows: list[Any]) -> str:
     header = "| figure | A / B | median | p10–p90 | fastest-decile ratio | A | B | reps×inner | target | status |"
     lines = [header, "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
+        if r.value is not None:
+            p = r.paired
+            a, b = r.shown if r.shown else (_fmt_time(p.a_median_s), _fmt_time(p.b_median_s)) if p else ("–", "–")
+            ratios = "–" if p is None else f"{p.ratio_p10:.3f}–{p.ratio_p90:.3f}"
+            fastest = "–" if p is None else f"{p.ratio_of_p10_times:.3f}"
+            reps = "–" if p is None else f"{p.reps}×{p.inner}"
+            lines.append(
+                f"| {r.name} | {r.a} / {r.b} | {r.value:g} {r.unit} | {ratios} | {fastest} | {a} | {b} | {reps} | "
+                f"≤ {r.target:g} {r.unit} | **{r.status}** |"
+            )
+            continue
         if r.paired is None:
             lines.append(f"| {r.name} | {r.a} / {r.b} | – | – | – | – | – | – | ≤ {r.target} | skip: {r.skipped} |")
             continue

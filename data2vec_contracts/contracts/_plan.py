@@ -21,6 +21,7 @@ import torch
 from ..checker import PINNED as _PINNED
 from ..checker import (
     Constraint,
+    ContractDefinitionError,
     DimKind,
     Problem,
     Rule,
@@ -95,9 +96,21 @@ class Out:
     items: tuple[TensorSpec, ...] | None = None
     #: ``kind`` as plain text, which the checks compare (traced code cannot compare enum members from a plan)
     code: str = field(init=False, default="")
+    #: what the checks read instead of ``containers`` and ``present``: traced code can test a value against neither
+    #: a tuple of types nor a frozenset held by a constant plan (dynamo cannot guard them), but it can read flags and
+    #: a sorted tuple of ints
+    takes_tuple: bool = field(init=False, default=True)
+    takes_list: bool = field(init=False, default=False)
+    present_indices: tuple[int, ...] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", self.kind.value)
+        if not self.containers or not set(self.containers) <= {tuple, list}:
+            raise ContractDefinitionError(f"an output tuple is a tuple or a list, not {self.containers!r}")
+        object.__setattr__(self, "takes_tuple", tuple in self.containers)
+        object.__setattr__(self, "takes_list", list in self.containers)
+        if self.present is not None:
+            object.__setattr__(self, "present_indices", tuple(sorted(self.present)))
 
 
 def tensor(annotation: Any, why: str = "", optional: bool = False) -> Out:
@@ -452,7 +465,7 @@ def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
         if value is None:
             scope.fail(where, Problem.TYPE, f"an object ({expect.why})", "None")
     else:
-        if not isinstance(value, expect.containers):
+        if not ((expect.takes_tuple and isinstance(value, tuple)) or (expect.takes_list and isinstance(value, list))):
             names = " or ".join(c.__name__ for c in expect.containers)
             scope.fail(where, Problem.TYPE, f"a {names} ({expect.why})", describe_value(value))
         value = typing.cast(Sequence[Any], value)
@@ -463,7 +476,7 @@ def _check_field(scope: Scope, name: str, expect: Out, value: Any) -> None:
             most = expect.max_length
             bounds = f"{expect.min_length} to {most}" if expect.min_length else f"at most {most}"
             scope.fail(where, Problem.LENGTH, f"{bounds} ({expect.why})", str(n))
-        present = expect.present
+        present = expect.present_indices
         for i, item in enumerate(value):
             if item is None and expect.optional:
                 continue

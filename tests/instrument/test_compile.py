@@ -205,6 +205,30 @@ def test_checked_model_compiles_like_the_plain_one(mode: dict[str, bool], events
     assert info.value.violation.problem == "constraint"
 
 
+@pytest.mark.parametrize("mode", MODES[:3], ids=MODE_IDS[:3])
+def test_checked_model_with_hidden_states_compiled(mode: dict[str, bool]) -> None:
+    """Tuple outputs checked while tracing, over lengths that recompile (once an InternalTorchDynamoError: the plan's
+    tuple of container types could not be guarded). transformers 5.x itself breaks the graph to capture hidden states,
+    so fullgraph fails plain and checked alike there."""
+    model = tiny_model("text")
+    calls = text_calls()
+
+    def states(ids: Tensor, mask: Tensor) -> Tensor:
+        return torch.stack(model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states)
+
+    if mode.get("fullgraph") and TRANSFORMERS_5:
+        for prepare in (lambda: None, lambda: checked(model)):
+            prepare()
+            with pytest.raises(torch._dynamo.exc.Unsupported):
+                run_compiled(states, calls, **mode)
+        return
+    plain_outs, _ = run_compiled(states, calls, **mode)
+    checked(model)
+    outs, _ = run_compiled(states, calls, **mode)
+    for out, plain in zip(outs, plain_outs, strict=True):
+        torch.testing.assert_close(out, plain)
+
+
 def test_checked_model_compiled(events: list[CheckEvent]) -> None:
     model = tiny_model("vision", num_hidden_layers=1)
     pixels = tiny_inputs(model, batch=2)["pixel_values"]
