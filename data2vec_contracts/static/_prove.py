@@ -210,11 +210,14 @@ def prove(
             proven[name] = valid[name] if name in pinned else (value, value) if value is not None else valid[name]
     traced = outputs(exported, program.fields())
     _compare_outputs(subject, contract, model, traced, symbol_names, proven, axes, findings, report)
-    if subject.kind == "pipeline":
-        _bisect_limits(subject, proven, export_ranges, report)
+    base: dict[str, int] = {}
+    if subject.kind == "pipeline":  # sizes every reached contract accepts, from which their limits are searched
+        ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
+        base = _accepted_example(subject, ranges, _example(ranges, subject.default_sizes()))
+        _bisect_limits(subject, base, proven, export_ranges, report)
     gaps = _guards(contract, requested, valid, export_ranges, pinned, specialised, narrowed, findings)
     if subject.kind == "pipeline":
-        gaps = _reached_limits(subject, contract, valid, gaps, proven, findings, report)
+        gaps = _reached_limits(subject, contract, base, valid, gaps, findings, report)
     failed = any(f.kind in (FindingKind.DIFFERENCE, FindingKind.ERROR) for f in findings)
     if gaps and close_gaps and not failed and _close(subject, proven, gaps, findings, report):
         for gap in gaps:
@@ -310,8 +313,21 @@ def _accepted_example(
     return point
 
 
+def _last_accepted(subject: Subject, base: Mapping[str, int], name: str, good: int, bad: int) -> tuple[int, int]:
+    """Bisect ``name`` between a size the reached contracts accept (``good``) and one they reject (``bad``): the last
+    accepted size and the first rejected one beside it."""
+    while abs(bad - good) > 1:
+        middle = (bad + good) // 2
+        if _rejection(subject, {**base, name: middle}) is None:
+            good = middle
+        else:
+            bad = middle
+    return good, bad
+
+
 def _bisect_limits(
     subject: Subject,
+    base: Mapping[str, int],
     proven: dict[str, tuple[int, int]],
     exported: dict[str, tuple[int, int]],
     report: Progress,
@@ -320,8 +336,6 @@ def _bisect_limits(
     model contract rejects an end of a traced range, bisect to the last size it accepts (the bounds of the contracts
     are one-sided: a position table, a receptive field) and end the traced range there. The sizes cut off become
     gaps, which :func:`_reached_limits` reports."""
-    ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
-    base = _accepted_example(subject, ranges, _example(ranges, subject.default_sizes()))
     for name, (lo, hi) in list(proven.items()):
         if lo >= hi or _rejection(subject, base) is not None:
             continue
@@ -330,13 +344,7 @@ def _bisect_limits(
             if violation is None:
                 continue
             report(f"{violation.function} rejects {name}={end}: bisecting for its limit")
-            good, bad = base[name], end
-            while abs(bad - good) > 1:
-                middle = (bad + good) // 2
-                if _rejection(subject, {**base, name: middle}) is None:
-                    good = middle
-                else:
-                    bad = middle
+            good, _ = _last_accepted(subject, base, name, base[name], end)
             lo, hi = (lo, good) if end == hi else (good, hi)
         proven[name] = (lo, hi)
         exported[name] = (max(exported[name][0], lo), min(exported[name][1], hi))
@@ -345,9 +353,9 @@ def _bisect_limits(
 def _reached_limits(
     subject: Subject,
     contract: ContractSide,
+    base: Mapping[str, int],
     valid: dict[str, tuple[int, int]],
     gaps: list[_Gap],
-    proven: dict[str, tuple[int, int]],
     findings: list[Finding],
     report: Progress,
 ) -> list[_Gap]:
@@ -357,8 +365,6 @@ def _reached_limits(
     guard and excluded from the proof, which never claims a size a contract rejects. What remains of the gap (sizes
     export left out for another reason, such as a size-1 dimension) stays a gap."""
     kept = []
-    ranges = {k: v for k, v in proven.items() if v[0] <= v[1]}
-    base = _accepted_example(subject, ranges, _example(ranges, subject.default_sizes()))
     for gap in gaps:
         low_side = gap.lo <= valid[gap.name][0]
         outer, inner = (gap.lo, gap.hi) if low_side else (gap.hi, gap.lo)
@@ -367,17 +373,11 @@ def _reached_limits(
         if violation is None:
             kept.append(gap)
             continue
-        bad, good = outer, None
+        good: int | None = None
         if _rejection(subject, {**base, gap.name: inner}) is not None:
             bad = inner  # the whole gap is rejected
         else:
-            good = inner
-            while abs(good - bad) > 1:
-                middle = (good + bad) // 2
-                if _rejection(subject, {**base, gap.name: middle}) is None:
-                    good = middle
-                else:
-                    bad = middle
+            good, bad = _last_accepted(subject, base, gap.name, inner, outer)
         lo, hi = valid[gap.name]
         edge = (bad + 1) if low_side else (bad - 1)
         valid[gap.name] = (edge, hi) if low_side else (lo, edge)

@@ -35,6 +35,7 @@ __all__ = [
     "expressible",
     "make_kwargs",
     "run",
+    "seeded",
 ]
 
 
@@ -379,7 +380,8 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int = 7) -> Iterator[None]:
+    """numpy's and torch's random state seeded for the block, restored after it."""
     state = numpy.random.get_state()
     try:
         numpy.random.seed(seed)
@@ -398,7 +400,7 @@ def call(model: Any, s: Scenario, mode: str) -> Outcome:
         checked(model)
     context = enforce() if mode == "enforce" else contextlib.nullcontext()
     try:
-        with context, _seeded(7):
+        with context, seeded(7):
             kwargs = make_kwargs(model, s)
             return Outcome(output=model(**kwargs), kwargs=kwargs)
     except Exception as error:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import numpy
 import pytest
 import torch
 
 from data2vec_contracts import checked, enforce
 from tests._models import CACHE_FIELD, CLASSES, TRANSFORMERS_5, tiny_inputs, tiny_labels, tiny_model
-from tests.oracle.calls import Outcome, compare
+from tests.oracle.calls import Outcome, compare, seeded
 from tests.oracle.known import CAUSES, WORKFLOW_CAUSES
 
 pytestmark = pytest.mark.usefixtures("unpatched_classes")
@@ -34,18 +33,6 @@ def _xfail(cause: str, *, only: int | None = None) -> Any:
     return pytest.mark.xfail(condition, strict=True, reason=reason)
 
 
-@contextlib.contextmanager
-def _seeded(seed: int = 7) -> Iterator[None]:
-    state = numpy.random.get_state()
-    try:
-        numpy.random.seed(seed)
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            yield
-    finally:
-        numpy.random.set_state(state)
-
-
 def three_ways(build: Callable[[], Any], work: Callable[[Any], Any]) -> dict[str, Outcome]:
     """Run ``work(model)`` on a fresh model (same seed) plain, through checked(model), and inside enforce()."""
     found = {}
@@ -55,7 +42,7 @@ def three_ways(build: Callable[[], Any], work: Callable[[Any], Any]) -> dict[str
             model = checked(model)
         context = enforce() if mode == "enforce" else contextlib.nullcontext()
         try:
-            with context, _seeded():
+            with context, seeded():
                 found[mode] = Outcome(output=work(model))
         except Exception as error:
             found[mode] = Outcome(error=error)
@@ -304,7 +291,7 @@ def test_data_collator_for_language_modeling_labels(mlm: bool) -> None:
     -100 at padding) for ForCausalLM."""
     from transformers import DataCollatorForLanguageModeling
 
-    with _seeded(11):
+    with seeded(11):
         collator = DataCollatorForLanguageModeling(_tokenizer(), mlm=mlm, mlm_probability=0.3, return_tensors="pt")
         batch = dict(collator(_encoded()))
     head = "ForMaskedLM" if mlm else "ForCausalLM"
