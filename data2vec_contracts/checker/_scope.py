@@ -12,6 +12,7 @@ from ._errors import ShapeContractError
 from ._expr import Compare, Expr
 from ._messages import Problem, Violation, describe_value, render, show
 from ._specs import Dim
+from ._table import Table
 from ._trace import callable_key, dynamo_tracing, raise_from_trace, registered, tracing
 
 __all__ = ["Constraint", "Derived", "HintProvider", "Mismatch", "Pending", "Rule", "Scope", "check_acyclic"]
@@ -169,8 +170,9 @@ class Scope:
         values: Mapping[str, Any] | None = None,
         sources: Mapping[str, object] | None = None,
     ) -> None:
-        self.values: dict[str, Any] = dict(values.items()) if values else {}
-        self.sources: dict[str, object] = dict(sources.items()) if sources else {}
+        traced = dynamo_tracing()
+        self.values: dict[str, Any] = _copy(values, traced)
+        self.sources: dict[str, object] = _copy(sources, traced)
         self.rules = rules or None
         self.pending: list[Pending] | None = None
         self.broadcast_groups: set[str] = set()  # variadic groups bound by a ``*#name`` (jaxtyping broadcasts them)
@@ -345,6 +347,15 @@ class Scope:
 class Mismatch(Exception):
     """An option of a union did not match; ``args`` are what broke (a :class:`Problem`) and where (the field). No
     message is built for it. (No ``__init__`` of its own: dynamo cannot trace one.)"""
+
+
+def _copy(items: Mapping[str, Any] | None, traced: bool) -> dict[str, Any]:
+    """A new dict of ``items``; a plan's :class:`Table` is copied at C speed in eager code."""
+    if not items:
+        return {}
+    if isinstance(items, Table) and not traced:
+        return items.as_dict()
+    return dict(items.items())
 
 
 def _int(value: Any) -> Any:

@@ -53,8 +53,13 @@ class Table(Mapping[K, V]):
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
-        # a search of the keys: traced code cannot compare with a sentinel object reached from a plan
-        return any(k == key for k in self._keys)
+        if dynamo_tracing():  # a search of the keys: traced code cannot compare with a sentinel reached from a plan
+            return any(k == key for k in self._keys)
+        return key in self._index
+
+    def as_dict(self) -> dict[K, V]:
+        """A new dict of the items (eager code only: traced code builds it with ``dict(table.items())``)."""
+        return self._index.copy()
 
     def __bool__(self) -> bool:
         return self._size > 0

@@ -61,28 +61,40 @@ def input_signature(
     return tuple(parts)
 
 
-class _Opaque(Exception):
-    """An output holds an object the memo does not summarise (a cache): the full check runs."""
-
-
-def _out(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return (value.shape, value.dtype)
-    if value is None:
-        return None
-    if isinstance(value, (tuple, list)):
-        return (type(value), tuple([_out(v) for v in value]))
-    raise _Opaque
-
-
 def output_signature(out: Any) -> Any:
-    """The signature of a forward's output (a ModelOutput or a tuple), or ``None`` if it holds other objects."""
-    try:
-        if isinstance(out, tuple):
-            return _out(out)
-        return (type(out), tuple([(k, _out(v)) for k, v in out.items()]))
-    except _Opaque:
-        return None
+    """The signature of a forward's output (a ModelOutput or a tuple), or ``None`` if it holds other objects.
+
+    One flat tuple: the output's type and field names, then for each value its shape and dtype (a tensor), ``None``,
+    or a tuple's type and length followed by its items (tensors or None); anything else (a cache, a nested tuple)
+    makes the output opaque, and the full check runs on every such call.
+    """
+    if isinstance(out, tuple):
+        parts: list[Any] = [type(out), len(out)]
+        values: Any = out
+    else:
+        parts = [type(out), tuple(out.keys())]
+        values = out.values()
+    add = parts.append
+    for value in values:
+        if isinstance(value, Tensor):
+            add(value.shape)
+            add(value.dtype)
+        elif value is None:
+            add(None)
+        elif isinstance(value, (tuple, list)):
+            add(type(value))
+            add(len(value))
+            for item in value:
+                if isinstance(item, Tensor):
+                    add(item.shape)
+                    add(item.dtype)
+                elif item is None:
+                    add(None)
+                else:
+                    return None
+        else:
+            return None
+    return tuple(parts)
 
 
 @dataclass(frozen=True)
