@@ -13,7 +13,7 @@ memory.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,18 @@ def input_signature(
     return tuple(parts)
 
 
+def _leaf(add: Callable[[Any], None], value: Any) -> bool:
+    """Add a tensor's shape and dtype, or ``None``, to a signature; ``False`` for anything else."""
+    if isinstance(value, Tensor):
+        add(value.shape)
+        add(value.dtype)
+        return True
+    if value is None:
+        add(None)
+        return True
+    return False
+
+
 def output_signature(out: Any) -> Any:
     """The signature of a forward's output (a ModelOutput or a tuple), or ``None`` if it holds other objects.
 
@@ -76,24 +88,15 @@ def output_signature(out: Any) -> Any:
         values = out.values()
     add = parts.append
     for value in values:
-        if isinstance(value, Tensor):
-            add(value.shape)
-            add(value.dtype)
-        elif value is None:
-            add(None)
-        elif isinstance(value, (tuple, list)):
-            add(type(value))
-            add(len(value))
-            for item in value:
-                if isinstance(item, Tensor):
-                    add(item.shape)
-                    add(item.dtype)
-                elif item is None:
-                    add(None)
-                else:
-                    return None
-        else:
+        if _leaf(add, value):
+            continue
+        if not isinstance(value, (tuple, list)):
             return None
+        add(type(value))
+        add(len(value))
+        for item in value:
+            if not _leaf(add, item):
+                return None
     return tuple(parts)
 
 
