@@ -245,6 +245,10 @@ class ModelPlan:
     first_input: tuple[str, Spec] | None  # required unless given (audio and vision)
     context: Table[str, Any]
     call_checks: tuple[CallCheck, ...] = ()
+    value_checks: tuple[CallCheck, ...] = field(init=False, default=())  # the call checks that read values
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value_checks", tuple(c for c in self.call_checks if c.reads_values))
 
     def new_scope(self, pins: Mapping[str, int] | None = None) -> Scope:
         __tracebackhide__ = True
@@ -300,7 +304,7 @@ class ModelPlan:
         """Whether the value checks of this plan pass on a call whose shapes a memo entry already validated
         (``values``: the dimensions that entry bound). A repeat signature with, say, an id beyond the vocabulary must
         not skip them: on ``False`` the caller runs the full check, which raises with the usual message."""
-        checks = [c for c in self.call_checks if c.reads_values]
+        checks = self.value_checks
         if not checks:
             return True
         scope = self.new_scope()

@@ -1,13 +1,14 @@
 """The memo of validated model calls: a repeat call skips re-checking what already passed, and loses no check.
 
 A model check is a function of: the model's config (the memo is emptied when a field changes), train/eval mode, the
-parameter dtype, the pinned dimensions, each argument's type, shape and dtype (tensors) or value (plain
-data), and each output field's type, shape and dtype. After a full check passes, that signature is stored with the
-dimension values it bound. A later call whose inputs and outputs have the same signature would pass the full check too,
-so it is accepted at the cost of comparing tuples; anything else (a new size, an unusual argument such as a cache
-object, a different output) runs the full check, which builds the usual message. The memo is per model and bounded:
-past :data:`CAPACITY` signatures the oldest is dropped, so a working set larger than that costs full checks, never
-memory.
+parameter dtype, the pinned dimensions, each argument's type, shape and dtype (tensors) or value (plain data), and
+each output field's type, shape and dtype, except for the checks that read argument values (ids within the
+vocabulary), which run again on every call. After a full check passes, that signature is stored with its plan and the
+dimension values it bound. A later call whose inputs and outputs have the same signature would pass the full check
+too, so it is accepted at the cost of comparing tuples and of the value checks; anything else (a new size, an unusual
+argument such as a cache object, a different output) runs the full check, which builds the usual message. The memo is
+per model and bounded: past :data:`CAPACITY` signatures the oldest is dropped, so a working set larger than that costs
+full checks, never memory.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 
 import torch
 
+from ..contracts import ModelPlan
 from ._switch import pinned
 
-__all__ = ["CAPACITY", "CallMemo", "input_signature", "output_signature"]
+__all__ = ["CAPACITY", "CallMemo", "Entry", "input_signature", "output_signature"]
 
 CAPACITY = 1024
-_PLAIN = (bool, int, float, str, type(None))
+_PLAIN = frozenset({bool, int, float, str, type(None)})
+_SEQUENCES = (tuple, list)
 Tensor = torch.Tensor
 
 
@@ -32,32 +35,35 @@ def _value_signature(value: Any) -> Any:
     """A hashable signature of one argument, or ``...`` if it cannot be summarised safely."""
     if isinstance(value, Tensor):
         return (value.shape, value.dtype)
-    if isinstance(value, _PLAIN):
-        return (type(value), value)
-    if isinstance(value, (tuple, list)) and all(isinstance(v, _PLAIN) for v in value):
-        return (type(value), tuple(value))
+    kind = type(value)
+    if kind in _PLAIN:  # exact types: True and 1 (equal, with equal hashes) sign differently
+        return (kind, value)
+    if kind in _SEQUENCES and all(type(v) in _PLAIN for v in value):
+        return (kind, tuple(value))
     return ...
 
 
 def input_signature(
-    model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], dtype: Any
+    training: bool, dtype: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
 ) -> tuple[Any, ...] | None:
     """The signature of a call's inputs, or ``None`` when an argument is not plain data or a tensor.
 
     The config is not part of it: a model's memo is emptied whenever its config fields change.
     """
     pins = pinned()
-    parts: list[Any] = [model.training, dtype, tuple(sorted(pins.items())) if pins else None]
+    parts: list[Any] = [training, dtype, tuple(sorted(pins.items())) if pins else None]
+    add = parts.append
     for value in args:
         sig = _value_signature(value)
         if sig is ...:
             return None
-        parts.append(sig)
+        add(sig)
     for name, value in kwargs.items():
         sig = _value_signature(value)
         if sig is ...:
             return None
-        parts.append((name, sig))
+        add(name)
+        add(sig)
     return tuple(parts)
 
 
@@ -100,8 +106,11 @@ def output_signature(out: Any) -> Any:
     return tuple(parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
+    """A validated call: its plan, its output signature, the dimensions it bound and the arguments it was given."""
+
+    plan: ModelPlan
     outputs: Any
     values: dict[str, Any]
     arguments: frozenset[str]
@@ -110,19 +119,19 @@ class Entry:
 class CallMemo:
     """Validated call signatures of one model, oldest dropped first past :data:`CAPACITY`."""
 
+    __slots__ = ("_entries", "_lock", "lookup")
+
     def __init__(self) -> None:
         self._entries: dict[tuple[Any, ...], Entry] = {}
         self._lock = threading.Lock()
+        self.lookup = self._entries.get  # the entry of a signature, or None (a dict lookup, nothing more)
 
-    def lookup(self, key: tuple[Any, ...]) -> Entry | None:
-        return self._entries.get(key)
-
-    def store(self, key: tuple[Any, ...], outputs: Any, values: Mapping[str, Any], arguments: frozenset[str]) -> None:
+    def store(self, key: tuple[Any, ...], entry: Entry) -> None:
         with self._lock:
             entries = self._entries
             if key not in entries and len(entries) >= CAPACITY:
                 del entries[next(iter(entries))]
-            entries[key] = Entry(outputs, dict(values), arguments)
+            entries[key] = entry
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -20,7 +20,7 @@ import torch
 
 from ..checker import Scope, own_code
 from ..contracts import CONTRACTS, ModelContract, ModelPlan, contract_for, gradient_checkpointing
-from ._memo import CallMemo, input_signature, output_signature
+from ._memo import CallMemo, Entry, input_signature, output_signature
 from ._observe import CheckKind, notify, observers
 from ._switch import active, env_enabled, pinned, traced_active, traced_pins
 
@@ -34,9 +34,12 @@ _enforce_depth = 0
 _wrappers: dict[tuple[str, Callable[..., Any]], Callable[..., Any]] = {}
 
 
+_fields = object.__getattribute__
+
+
 def config_fields(config: Any) -> dict[str, Any]:
     """The config's own fields, read past ``PretrainedConfig.__getattribute__`` (which costs microseconds a read)."""
-    fields: dict[str, Any] = object.__getattribute__(config, "__dict__")
+    fields: dict[str, Any] = _fields(config, "__dict__")
     return fields
 
 
@@ -174,7 +177,7 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
         given = frozenset(k for k, v in arguments.items() if v is not None)
         if listeners:
             notify(class_name, CheckKind.MODEL, scope.values, arguments=given)
-        return out, scope, state, given
+        return out, scope, state, given, plan
 
     def check(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         __tracebackhide__ = True
@@ -208,11 +211,16 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
             return original(self, *args, **kwargs)
         state = _states.get(id(self))
         key = None
-        if state is not None and state.ref() is self and config_fields(self.config) == state.config:  # type: ignore[union-attr]
-            key = input_signature(self, args, kwargs, state.dtype())
+        training = self.training
+        if state is not None and state.ref() is self and _fields(self.config, "__dict__") == state.config:  # type: ignore[union-attr]
+            key = input_signature(training, state.dtype(), args, kwargs)
             if key is not None:
                 entry = state.memo.lookup(key)
-                if entry is not None:
+                # a value the plan's value checks reject (an id past the vocabulary) goes on to the full check
+                if entry is not None and (
+                    not entry.plan.value_checks
+                    or entry.plan.passes_values({**dict(zip(names, args)), **kwargs}, entry.values)
+                ):
                     out = original(self, *args, **kwargs)
                     if output_signature(out) == entry.outputs:
                         if listeners:
@@ -220,13 +228,13 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                         return out
                     check(self, args, kwargs, out)  # a new output signature: the full check says what changed
                     return out
-        out, scope, state, given = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
+        out, scope, state, given, plan = full_check(self, args, kwargs, lambda: original(self, *args, **kwargs))
         if key is None:
-            key = input_signature(self, args, kwargs, state.dtype())
+            key = input_signature(training, state.dtype(), args, kwargs)
         if key is not None:
             outputs = output_signature(out)
             if outputs is not None:
-                state.memo.store(key, outputs, scope.values, given)
+                state.memo.store(key, Entry(plan, outputs, dict(scope.values), given))
         return out
 
     forward = own_code(forward)

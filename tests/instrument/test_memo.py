@@ -129,3 +129,23 @@ def test_a_cache_object_always_gets_the_full_check(full_checks: dict[str, int]) 
     assert step.logits.shape == (1, 1, 99)
     model(input_ids=ids[:, -1:], **{CACHE_FIELD: getattr(step, CACHE_FIELD)}, use_cache=True)
     assert full_checks == {"Data2VecTextForCausalLM": 3}
+
+
+def test_a_repeat_signature_still_runs_the_value_checks(full_checks: dict[str, int]) -> None:
+    """Found in review: a memo hit skipped the value checks, so an id past the vocabulary on a signature already
+    validated got torch's IndexError instead of our message. The message is the one a first call gets."""
+    ids = torch.randint(2, 99, (2, 7))
+    bad = ids.clone()
+    bad[1, 3] = 99 + 4
+    with pytest.raises(ShapeContractError) as first:
+        checked(tiny_model("text"))(input_ids=bad)
+    model = checked(tiny_model("text"))
+    model(input_ids=ids)
+    model(input_ids=ids)
+    assert full_checks == {"Data2VecTextModel": 2}  # the fresh model's failed call, then one for this model
+    with pytest.raises(ShapeContractError) as repeat:
+        model(input_ids=bad)
+    assert str(repeat.value) == str(first.value)
+    assert "input_ids" in str(repeat.value)
+    model(input_ids=ids)  # good values again: still a memo hit
+    assert full_checks == {"Data2VecTextModel": 3}
