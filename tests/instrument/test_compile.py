@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 import torch
 from beartype import beartype
-from jaxtyping import Float, Shaped, TypeCheckError, jaxtyped
+from jaxtyping import Float, TypeCheckError, jaxtyped
 from torch import Tensor
-from torch._dynamo.utils import clear_compilation_metrics, counters, get_compilation_metrics
 
 from data2vec_contracts import (
     CompiledShapeContractError,
@@ -31,6 +30,7 @@ from data2vec_contracts import (
 )
 from data2vec_contracts.instrument import CheckEvent, add_observer, remove_observer
 from tests._models import TRANSFORMERS_5, tiny_inputs, tiny_model
+from tests._pipelines import LENGTHS, compile_counts, pipeline, reset_compiler, waves
 
 BACKEND = "aot_eager"
 MODES: list[dict[str, bool]] = [{}, {"fullgraph": True}, {"dynamic": True}, {"dynamic": True, "fullgraph": True}]
@@ -45,30 +45,14 @@ def events() -> Iterator[list[CheckEvent]]:
     remove_observer(seen.append)
 
 
-def reset() -> None:
-    torch._dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
-
-
-def compile_stats() -> tuple[int, int, int]:
-    """(graphs, graph breaks, recompiles) since the last :func:`reset`."""
-    metrics = get_compilation_metrics()
-    return (
-        counters["stats"]["unique_graphs"],
-        sum(counters["graph_break"].values()),
-        sum(1 for m in metrics if m.recompile_reason),
-    )
-
-
 def run_compiled(
     fn: Callable[..., Any], calls: list[tuple[Any, ...]], **mode: bool
 ) -> tuple[list[Any], tuple[int, ...]]:
-    reset()
+    reset_compiler()
     compiled = torch.compile(fn, backend=BACKEND, **mode)
     with torch.no_grad():
         outs = [compiled(*args) for args in calls]
-    return outs, compile_stats()
+    return outs, compile_counts()
 
 
 @contract(dims={"D": "cfg.size"})
@@ -77,7 +61,7 @@ def row_sums(cfg: Any, x: Float[Tensor, "B D"], bias: Float[Tensor, " B"]) -> Fl
 
 
 def test_contract_function_compiled(events: list[CheckEvent]) -> None:
-    reset()
+    reset_compiler()
     compiled = torch.compile(row_sums, backend=BACKEND)
     cfg, x, bias = SimpleNamespace(size=3), torch.randn(2, 3), torch.randn(2)
     unchecked_fn = row_sums.__wrapped__  # type: ignore[attr-defined]
@@ -100,7 +84,7 @@ def test_a_compiled_violation_has_the_eager_message() -> None:
     with pytest.raises(ShapeContractError) as eager:
         row_sums(cfg, x, bias)
     for mode in MODES:
-        reset()
+        reset_compiler()
         with pytest.raises(CompiledShapeContractError) as traced:
             torch.compile(row_sums, backend=BACKEND, **mode)(cfg, x, bias)
         assert str(traced.value) == str(eager.value)
@@ -111,7 +95,7 @@ def test_contracted_helper_inside_a_compiled_pipeline() -> None:
     def pipeline(hidden: Tensor, mask: Tensor) -> Tensor:
         return masked_mean_pool(hidden * 2, mask) + 1
 
-    reset()
+    reset_compiler()
     compiled = torch.compile(pipeline, backend=BACKEND, fullgraph=True)
     hidden, mask = torch.randn(2, 5, 4), torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
     torch.testing.assert_close(compiled(hidden, mask), pipeline(hidden, mask))
@@ -120,37 +104,9 @@ def test_contracted_helper_inside_a_compiled_pipeline() -> None:
     assert (info.value.field, info.value.dimension) == ("argument attention_mask", "B")
 
 
-W_CONV = torch.randn(8, 1, 400) * 0.05
-W_LIN = torch.randn(16, 8) * 0.1
-
-
-@contract(where={"T": "(S - 400)//320 + 1"}, dims={"C": 8})
-def frames(wave: Float[Tensor, "B S"]) -> Float[Tensor, "B T C"]:
-    return torch.nn.functional.conv1d(wave[:, None, :], W_CONV, stride=320).transpose(1, 2)
-
-
-@contract(dims={"C": 8, "D": 16})
-def encode(feats: Float[Tensor, "B T C"], mask: Shaped[Tensor, "B T"]) -> Float[Tensor, "B T D"]:
-    return torch.nn.functional.gelu(feats @ W_LIN.T) * mask[..., None]
-
-
-@contract(dims={"D": 16})
-def pool(hidden: Float[Tensor, "B T D"], mask: Shaped[Tensor, "B T"]) -> Float[Tensor, "B D"]:
-    m = mask[..., None].to(hidden.dtype)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1)
-
-
-def pipeline(wave: Tensor, mask: Tensor) -> Tensor:
-    return pool(encode(frames(wave), mask), mask)
-
-
-def waves(samples: int) -> tuple[Tensor, Tensor]:
-    return torch.randn(2, samples), torch.ones(2, (samples - 400) // 320 + 1)
-
-
 def test_a_compiled_pipeline_of_contracts_compiles_like_the_unchecked_one() -> None:
     """Over six lengths, each mode gives the graphs, graph breaks and recompiles of the same pipeline unchecked."""
-    calls = [waves(s) for s in (16000, 16320, 17000, 18000, 20000, 24000)]
+    calls = [waves(s) for s in LENGTHS]
     for mode in MODES:
         outs, stats = run_compiled(pipeline, calls, **mode)
         with disabled():
@@ -164,7 +120,7 @@ def test_a_compiled_pipeline_of_contracts_compiles_like_the_unchecked_one() -> N
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_a_compiled_pipeline_still_rejects_a_bad_call(mode: dict[str, bool]) -> None:
     wave, mask = waves(16000)
-    reset()
+    reset_compiler()
     compiled = torch.compile(pipeline, backend=BACKEND, **mode)
     compiled(wave, mask)
     with pytest.raises(CompiledShapeContractError) as info:
@@ -235,7 +191,7 @@ def test_checked_model_compiled(events: list[CheckEvent]) -> None:
     with torch.no_grad():
         expected = model(pixel_values=pixels).last_hidden_state  # no checks
         checked(model)
-        reset()
+        reset_compiler()
         compiled = torch.compile(model, backend=BACKEND)
         for _ in range(2):
             out = compiled(pixel_values=pixels)
@@ -252,7 +208,7 @@ def test_checked_of_a_compiled_model() -> None:
     """``checked(torch.compile(model))`` checks the model inside the OptimizedModule."""
     model = tiny_model("vision", num_hidden_layers=1)
     pixels = tiny_inputs(model, batch=2)["pixel_values"]
-    reset()
+    reset_compiler()
     compiled = checked(torch.compile(model, backend=BACKEND))
     with torch.no_grad():
         assert compiled(pixel_values=pixels).last_hidden_state.shape == (2, 17, 32)
@@ -314,7 +270,7 @@ def test_plain_jaxtyped_raises_a_false_error_under_compile_and_contract_does_not
     ``jaxtyped(typechecker=beartype)`` rejects parameter x, a correct (2, 3) float tensor."""
     x, y = torch.ones(2, 3), torch.ones(3)
     assert plain_jaxtyped(x, y).shape == (2, 3)  # eager: fine
-    reset()
+    reset_compiler()
     with pytest.raises(TypeCheckError) as info:
         torch.compile(plain_jaxtyped, backend=BACKEND)(x, y)
     assert "parameter 'x'" in str(info.value)
