@@ -16,7 +16,17 @@ from ._lengths import (
     segmentation_size,
     xvector_frames,
 )
-from ._plan import CallView, ModelContract, ModelPlan, Out, OutKind, gradient_checkpointing, shape_of, symbols_of
+from ._plan import (
+    CallCheck,
+    CallView,
+    ModelContract,
+    ModelPlan,
+    Out,
+    OutKind,
+    gradient_checkpointing,
+    shape_of,
+    symbols_of,
+)
 from ._registry import CLASS_NAMES, CONTRACTS, contract_for
 
 __all__ = [
@@ -24,6 +34,7 @@ __all__ = [
     "CONTRACTS",
     "DATA2VEC_HINTS",
     "HINTS",
+    "CallCheck",
     "CallView",
     "ExpectedField",
     "ModelContract",

@@ -217,6 +217,7 @@ class CallCheck:
     name: str
     run: Callable[[Scope, Mapping[str, Any]], None]
     reads_values: bool = False
+    argument: str | None = None  # the argument whose values it reads (such a check passes when it is not given)
     key: str = field(init=False, default="")  # how traced code finds ``run``
 
     def __post_init__(self) -> None:
@@ -300,11 +301,18 @@ class ModelPlan:
         scope.settle(final=False)
         return scope
 
-    def passes_values(self, args: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
-        """Whether the value checks of this plan pass on a call whose shapes a memo entry already validated
-        (``values``: the dimensions that entry bound). A repeat signature with, say, an id beyond the vocabulary must
-        not skip them: on ``False`` the caller runs the full check, which raises with the usual message."""
-        checks = self.value_checks
+    def value_checks_of(self, given: frozenset[str]) -> tuple[CallCheck, ...]:
+        """The value checks that can fail on a call given these arguments (not None)."""
+        return tuple(c for c in self.value_checks if c.argument is None or c.argument in given)
+
+    def passes_values(
+        self, args: Mapping[str, Any], values: Mapping[str, Any], checks: tuple[CallCheck, ...] | None = None
+    ) -> bool:
+        """Whether the value checks of this plan (or ``checks`` of them) pass on a call whose shapes a memo entry
+        already validated (``values``: the dimensions that entry bound). A repeat signature with, say, an id beyond
+        the vocabulary must not skip them: on ``False`` the caller runs the full check, which raises with the usual
+        message."""
+        checks = self.value_checks if checks is None else checks
         if not checks:
             return True
         scope = self.new_scope()

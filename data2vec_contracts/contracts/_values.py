@@ -100,4 +100,4 @@ def within(
             bound_by=scope.source_text(upper) if isinstance(upper, str) else None, hint=hint,
         )
 
-    return CallCheck(f"{argument} within [{lower}, {upper})", run, reads_values=True)
+    return CallCheck(f"{argument} within [{lower}, {upper})", run, reads_values=True, argument=argument)

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..contracts import ModelPlan
+from ..contracts import CallCheck, ModelPlan
 from ._switch import pinned
 
 __all__ = ["CAPACITY", "CallMemo", "Entry", "input_signature", "output_signature"]
@@ -108,12 +108,14 @@ def output_signature(out: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A validated call: its plan, its output signature, the dimensions it bound and the arguments it was given."""
+    """A validated call: its plan, its output signature, the dimensions it bound, the arguments it was given and the
+    value checks a repeat of it runs."""
 
     plan: ModelPlan
     outputs: Any
     values: dict[str, Any]
     arguments: frozenset[str]
+    value_checks: tuple[CallCheck, ...]  # the plan's value checks on these arguments: run again on every hit
 
 
 class CallMemo:

@@ -218,8 +218,8 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
                 entry = state.memo.lookup(key)
                 # a value the plan's value checks reject (an id past the vocabulary) goes on to the full check
                 if entry is not None and (
-                    not entry.plan.value_checks
-                    or entry.plan.passes_values({**dict(zip(names, args)), **kwargs}, entry.values)
+                    not entry.value_checks
+                    or entry.plan.passes_values({**dict(zip(names, args)), **kwargs}, entry.values, entry.value_checks)
                 ):
                     out = original(self, *args, **kwargs)
                     if output_signature(out) == entry.outputs:
@@ -234,7 +234,7 @@ def _make_checked_forward(contract: ModelContract, original: Callable[..., Any])
         if key is not None:
             outputs = output_signature(out)
             if outputs is not None:
-                state.memo.store(key, Entry(plan, outputs, dict(scope.values), given))
+                state.memo.store(key, Entry(plan, outputs, dict(scope.values), given, plan.value_checks_of(given)))
         return out
 
     forward = own_code(forward)

@@ -149,3 +149,24 @@ def test_a_repeat_signature_still_runs_the_value_checks(full_checks: dict[str, i
     assert "input_ids" in str(repeat.value)
     model(input_ids=ids)  # good values again: still a memo hit
     assert full_checks == {"Data2VecTextModel": 3}
+
+
+def test_a_repeat_runs_only_the_value_checks_of_the_arguments_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CTC head checks its labels' values; a repeat call without labels has nothing to read and runs none."""
+    runs: list[int] = []
+    original = ModelPlan.passes_values
+
+    def counting(self: ModelPlan, *args: Any, **kwargs: Any) -> bool:
+        runs.append(len(args[2]) if len(args) > 2 else -1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModelPlan, "passes_values", counting)
+    model = checked(tiny_model("audio", "ForCTC"))
+    wave = torch.randn(2, 800)
+    for _ in range(3):
+        model(input_values=wave)
+    assert runs == []
+    labels = torch.randint(1, model.config.vocab_size, (2, 3))
+    for _ in range(3):
+        model(input_values=wave, labels=labels)
+    assert runs == [1, 1]  # the first call was a full check; each repeat runs the labels' check alone
